@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * `node dist/cli.js COMMAND …` — a thin dispatcher; each command lives in src/cli/<command>.ts
+ * and exports `run(args): Promise<number>` (the exit code).
+ */
+import { commands } from './cli/commands';
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`error: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
+  return `usage: tensorscope COMMAND [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  },
+);
