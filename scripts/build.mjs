@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdirSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import './gen-debug-helper.mjs'; // embeds the debugger helper (.py) as a TS string before bundling
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -18,6 +19,7 @@ const nodeEntries = [
 /** browser-side bundles (the webview) */
 const webEntries = [
   ['webview/main.ts', 'webview'],
+  ['webview/graph/main.ts', 'graph'],
 ];
 
 const common = {

@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# Installs only what is missing: Debian packages (real PyTorch, debugpy, Chromium) and npm packages.
+# Installs only what is missing, so a second run takes about a second:
+#   - Debian packages: real PyTorch + numpy (test fixtures, examples), debugpy (debugger), Chromium + a font (e2e),
+#     and the build packages code-server's native modules compile against
+#   - npm packages (npm ci, when node_modules is missing or older than package-lock.json)
+#   - node 24 + code-server + vsce in .tools/ (scripts/ensure-code-server.sh), unless the mode is `unit`
+#   bash scripts/setup.sh [all|unit|start|package]     (all = everything the tests need; the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode="${1:-all}"
+has_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 need=()
-/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch python3-numpy)
+/usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || need+=(python3-torch python3-numpy)
 /usr/bin/python3 -c 'import debugpy' 2>/dev/null || need+=(python3-debugpy)
-[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ "$mode" != package ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  has_deb fonts-dejavu-core || need+=(fonts-dejavu-core)
+fi
+if [ "$mode" != unit ]; then   # what code-server's native modules build against (scripts/ensure-code-server.sh)
+  for p in build-essential pkg-config python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
+    has_deb "$p" || need+=("$p")
+  done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -15,4 +30,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+fi
+if [ "$mode" != unit ]; then
+  bash scripts/ensure-code-server.sh
 fi

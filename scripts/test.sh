@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
-bash scripts/setup.sh
+bash scripts/setup.sh "$what"   # `unit` skips code-server
 node scripts/build.mjs
 export TENSORSCOPE_PYTHON="${TENSORSCOPE_PYTHON:-/usr/bin/python3}"
 shopt -s nullglob

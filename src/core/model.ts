@@ -6,7 +6,9 @@ import type { DTypeName } from './dtype';
 
 export type FormatName =
   | 'torch-zip' | 'torch-legacy' | 'torchscript' | 'torch-export' | 'torch-dcp'
-  | 'safetensors' | 'npy' | 'npz' | 'onnx' | 'pickle';
+  | 'safetensors' | 'npy' | 'npz' | 'onnx' | 'pickle'
+  /** a tensor of a program stopped in the debugger (src/debug/liveCheckpoint.ts) */
+  | 'live';
 
 export type MemoryFormat = 'contiguous' | 'channels_last' | 'channels_last_3d' | 'other';
 
@@ -124,4 +126,19 @@ export interface TensorStats {
   inf: number;
   zeros: number;
   histogram: { min: number; max: number; counts: number[] } | null;
+}
+
+/** One file format's reader. `src/core/formats/index.ts` lists them; `src/core/open.ts` picks one by content. */
+export interface FormatReader {
+  format: FormatName;
+  /**
+   * Decide from content whether this reader handles the path. `head` is the first bytes of the file
+   * (up to 64 KiB; empty for a directory); `entries` lists a directory's file names (empty for a file).
+   */
+  detect(head: Uint8Array, path: string, entries: string[]): boolean;
+  open(path: string, options?: OpenOptions): Promise<Checkpoint>;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Reference timings for bench/compute-bench.ts: the same ops in PyTorch, median ms over REPS runs.
+
+usage: python3 bench/compute_torch_bench.py [cpu|cuda] [--big]   (prints one JSON object {name: ms})
+cuda times are end to end from host tensors: host→device copies, the op, synchronize, device→host copy.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+device = sys.argv[1] if len(sys.argv) > 1 else 'cpu'
+big = '--big' in sys.argv
+REPS = int(next((a.split('=')[1] for a in sys.argv if a.startswith('--reps=')), '5'))
+torch.manual_seed(0)
+import os  # noqa: E402
+torch.set_num_threads(int(os.environ.get('BENCH_THREADS', os.cpu_count() or 1)))
+
+
+def timed(fn):
+    fn()
+    ts = []
+    for _ in range(REPS):
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        ts.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(ts)
+
+
+def e2e(op, *host):
+    """the op from host tensors to a host result (on cuda: including both copies)"""
+    if device == 'cpu':
+        return lambda: op(*host)
+    return lambda: op(*[h.to('cuda', non_blocking=False) for h in host]).cpu()
+
+
+n = 1024 if big else 512
+a, b = torch.randn(8, n, n), torch.randn(8, n, n)
+s = 512 if big else 256
+img = torch.randn(1, 64, s, s)
+pred, target = torch.rand(16, 1024, 1024), torch.rand(16, 1024, 1024)
+res = {}
+res[f'bmm 8x{n}^3'] = timed(e2e(torch.bmm, a, b))
+for mode in ('nearest', 'bilinear', 'bicubic', 'area'):
+    ac = False if mode in ('bilinear', 'bicubic') else None
+    res[f'interpolate {mode} 1x64x{s}^2 x2'] = timed(e2e(lambda x, m=mode, c=ac: F.interpolate(x, scale_factor=2, mode=m, align_corners=c) if m != 'area' else F.interpolate(x, size=(2 * s, 2 * s), mode='area'), img))
+res['metric mae 16x1024^2'] = timed(e2e(lambda p, t: (p - t).abs().mean(), pred, target))
+res['metric max_abs_diff 16x1024^2'] = timed(e2e(lambda p, t: (p - t).abs().max(), pred, target))
+res['metric iou 16x1024^2'] = timed(e2e(lambda p, t: ((p >= 0.5) & (t >= 0.5)).sum() / ((p >= 0.5) | (t >= 0.5)).sum(), pred, target))
+res['metric cosine 16x1024^2'] = timed(e2e(lambda p, t: F.cosine_similarity(p.flatten(), t.flatten(), dim=0), pred, target))
+res['metric cc 16x1024^2'] = timed(e2e(lambda p, t: torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1], pred, target))
+def kld(p, t):
+    p, t = p / p.sum(), t / t.sum()
+    return (t * torch.log(1e-12 + t / (p + 1e-12))).sum()
+res['metric kld 16x1024^2'] = timed(e2e(kld, pred, target))
+if device == 'cuda':
+    # chained on the device: interpolate → softmax → sum, one host→device and one device→host copy
+    res[f'chain interpolate+softmax+sum 1x64x{s}^2'] = timed(lambda: F.softmax(F.interpolate(img.cuda(), scale_factor=2, mode='bilinear'), 1).sum(1).cpu())
+print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': res}))

@@ -1,0 +1,146 @@
+/**
+ * `tensorscope inspect PATH [--json] [--stats]`: every tensor of a checkpoint.
+ * Readable table by default; `--json` prints the contract of ../shared/corpus/NAMING.md. A broken file
+ * exits 1 with exactly one line `error: PATH: reason` on stderr.
+ */
+import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
+import { openCheckpoint } from '../core/open';
+import { computeStatsMany, statsJson } from '../core/stats/index';
+
+const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
+
+function tensorJson(t: TensorInfo): { [k: string]: JsonValue } {
+  const out: { [k: string]: JsonValue } = {
+    name: t.name, dtype: t.dtype, shape: t.shape, stride: t.stride, storageOffset: t.storageOffset,
+    contiguous: t.contiguous, device: t.device, requiresGrad: t.requiresGrad, layout: t.layout,
+    storage: t.storage ? { key: t.storage.key, bytes: t.storage.bytes } : null,
+  };
+  if (t.memoryFormat !== 'contiguous') out.memoryFormat = t.memoryFormat;
+  if (t.numpy) { out.numpy = true; out.numpyDtype = t.numpyDtype ?? t.dtype; }
+  if (t.isParameter) out.isParameter = true;
+  if (t.quant) {
+    out.quantized = true;
+    const q: { [k: string]: JsonValue } = { scheme: t.quant.scheme };
+    if (t.quant.scale !== undefined) q.scale = t.quant.scale;
+    if (t.quant.zeroPoint !== undefined) q.zeroPoint = t.quant.zeroPoint;
+    if (t.quant.axis !== undefined) q.axis = t.quant.axis;
+    out.quant = q;
+  }
+  if (t.sparse) out.sparse = { components: t.sparse.components, nnz: t.sparse.nnz ?? null };
+  if (t.storage?.byteOrder === 'big') out.byteOrder = 'big';
+  return out;
+}
+
+function fmtShape(s: number[]): string {
+  return `[${s.join(', ')}]`;
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(2)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function fmtNum(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
+}
+
+function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined): string {
+  const lines: string[] = [];
+  const storages = new Map<string, number>();
+  for (const t of ck.tensors) if (t.storage) storages.set(t.storage.key, t.storage.bytes);
+  const total = [...storages.values()].reduce((a, b) => a + b, 0);
+  lines.push(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${fmtBytes(total)}`);
+  for (const [k, v] of Object.entries(ck.meta)) lines.push(`  ${k}: ${v}`);
+  const rows = ck.tensors.map((t) => {
+    const notes: string[] = [];
+    if (!t.contiguous && t.layout === 'strided') notes.push(`stride ${fmtShape(t.stride)}`);
+    if (t.storageOffset) notes.push(`offset ${t.storageOffset}`);
+    if (t.memoryFormat !== 'contiguous' && t.memoryFormat !== 'other') notes.push(t.memoryFormat);
+    if (t.layout !== 'strided') notes.push(t.layout);
+    if (t.device !== 'cpu') notes.push(t.device);
+    if (t.requiresGrad) notes.push('requires_grad');
+    if (t.quant) notes.push(`quantized ${t.quant.scheme}`);
+    if (t.numpy) notes.push(`numpy ${t.numpyDtype ?? ''}`.trim());
+    if (t.storage) notes.push(`storage ${t.storage.key}`);
+    const s = stats?.get(t);
+    if (typeof s === 'string') notes.push(`stats: ${s}`);
+    else if (s) notes.push(`min ${fmtNum(s.min)} max ${fmtNum(s.max)} mean ${fmtNum(s.mean)} std ${fmtNum(s.std)}${s.nan ? ` nan ${s.nan}` : ''}${s.inf ? ` inf ${s.inf}` : ''}`);
+    return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')];
+  });
+  const w0 = Math.min(60, Math.max(4, ...rows.map((r) => r[0].length)));
+  const w1 = Math.max(5, ...rows.map((r) => r[1].length));
+  const w2 = Math.min(28, Math.max(5, ...rows.map((r) => r[2].length)));
+  lines.push('');
+  lines.push(`${'name'.padEnd(w0)}  ${'dtype'.padEnd(w1)}  ${'shape'.padEnd(w2)}  notes`);
+  for (const r of rows) lines.push(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
+  if (ck.warnings.length) {
+    lines.push('');
+    for (const w of ck.warnings) lines.push(`warning: ${w}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function run(args: string[]): Promise<number> {
+  let json = false;
+  let withStats = false;
+  const paths: string[] = [];
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a === '--stats') withStats = true;
+    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
+    else if (a.startsWith('--')) { process.stderr.write(`error: unknown option ${a}\n${USAGE}`); return 2; }
+    else paths.push(a);
+  }
+  if (paths.length !== 1) { process.stderr.write(USAGE); return 2; }
+  const path = paths[0];
+  let ck: Checkpoint;
+  try {
+    ck = await openCheckpoint(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    return 1;
+  }
+  try {
+    let stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined;
+    if (withStats) {
+      stats = new Map();
+      const results = await computeStatsMany(ck.tensors);
+      ck.tensors.forEach((t, i) => {
+        const r = results[i];
+        stats?.set(t, r instanceof Error ? r.message.split('\n')[0] : statsJson(r, t.dtype));
+      });
+    }
+    if (json) {
+      const out = {
+        format: ck.format,
+        producer: ck.producer ?? null,
+        tensors: ck.tensors.map((t) => {
+          const j = tensorJson(t);
+          if (stats) {
+            const s = stats.get(t);
+            j.stats = typeof s === 'string' ? { error: s } : (s ?? null);
+          }
+          return j;
+        }),
+        warnings: ck.warnings,
+        globals: ck.globals.map((g) => ({ name: g.name, count: g.count, unsafe: g.unsafe })),
+        meta: ck.meta,
+        content: ck.content,
+      };
+      process.stdout.write(JSON.stringify(out) + '\n');
+    } else {
+      process.stdout.write(table(ck, stats));
+    }
+    return 0;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    await ck.close().catch(() => undefined);
+  }
+}

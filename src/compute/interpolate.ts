@@ -1,0 +1,174 @@
+/**
+ * `torch.nn.functional.interpolate` as ONNX Resize (nearest, linear, bilinear, bicubic, trilinear) and, for
+ * `area` (adaptive average pooling) and `bicubic`, one weight-matrix MatMul per spatial axis (both are separable;
+ * the weights follow torch's index and coefficient rules exactly). Output sizes and source
+ * coordinates follow torch: size or floor(in × scale_factor); a given scale_factor is used for the mapping
+ * (recompute_scale_factor=None); align_corners=False ↔ half_pixel (linear clamps at 0 as torch does),
+ * align_corners=True ↔ align_corners, nearest ↔ asymmetric + floor; bicubic a = −0.75, edge taps clamped.
+ */
+import type { Dense } from './dense';
+import { isFloat, shapeText } from './dense';
+import type { ExecOptions } from './exec';
+import { execGraph } from './exec';
+import type { GraphBuilder } from './graph';
+import type { RunInfo } from './session';
+
+export type InterpMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
+
+const MODE_RANK: Record<InterpMode, number | null> = { nearest: null, area: null, linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 };
+
+export interface InterpolateArgs {
+  size?: number[];
+  scaleFactor?: number[];
+  mode: InterpMode;
+  /** undefined = not given (torch's None) */
+  alignCorners?: boolean;
+}
+
+export function isInterpMode(s: string): s is InterpMode {
+  return s in MODE_RANK;
+}
+
+/** Checks torch makes, with its reasons; returns the output spatial size and per-axis scales (or null). */
+export function planInterpolate(shape: readonly number[], a: InterpolateArgs): { outSize: number[]; scales: number[] | null } {
+  const rank = shape.length;
+  if (rank < 3 || rank > 5) {
+    throw new Error(`interpolate expects a 3-D (N×C×W), 4-D (N×C×H×W) or 5-D (N×C×D×H×W) input; got ${rank}-D (${shapeText(shape)})`);
+  }
+  const need = MODE_RANK[a.mode];
+  if (need !== null && need !== rank) throw new Error(`Got ${rank}D input, but ${a.mode} mode needs ${need}D input (${shapeText(shape)})`);
+  if (a.alignCorners !== undefined && (a.mode === 'nearest' || a.mode === 'area')) {
+    throw new Error('align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear');
+  }
+  const spatial = shape.slice(2);
+  const n = spatial.length;
+  if ((a.size === undefined) === (a.scaleFactor === undefined)) throw new Error('interpolate needs exactly one of size or scale_factor');
+  if (a.size) {
+    const size = a.size.length === 1 ? new Array<number>(n).fill(a.size[0]) : a.size;
+    if (size.length !== n) throw new Error(`Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of [${spatial.join(', ')}] and output size of [${a.size.join(', ')}]. Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.`);
+    if (size.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`interpolate: output sizes must be positive integers, got ${size.join(',')}`);
+    return { outSize: size, scales: null };
+  }
+  const sf = (a.scaleFactor as number[]).length === 1 ? new Array<number>(n).fill((a.scaleFactor as number[])[0]) : (a.scaleFactor as number[]);
+  if (sf.length !== n) throw new Error(`Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of [${spatial.join(', ')}] and scale_factor of shape [${sf.join(', ')}].`);
+  const outSize = spatial.map((d, i) => Math.floor(d * sf[i]));
+  if (outSize.some((s) => s <= 0)) throw new Error(`interpolate: scale_factor ${sf.join(',')} gives an empty output (${outSize.join('×')})`);
+  return { outSize, scales: sf };
+}
+
+/** (out × in) matrix of adaptive-average-pool weights along one axis (torch's start/end index rule). */
+function adaptiveWeights(inSize: number, outSize: number): Float64Array {
+  const w = new Float64Array(outSize * inSize);
+  for (let o = 0; o < outSize; o++) {
+    const start = Math.floor((o * inSize) / outSize);
+    const end = Math.ceil(((o + 1) * inSize) / outSize);
+    for (let i = start; i < end; i++) w[o * inSize + i] = 1 / (end - start);
+  }
+  return w;
+}
+
+/**
+ * torch's bicubic weights along one axis as an (out × in) matrix: source coordinate as
+ * `area_pixel_compute_source_index` (cubic: not clamped), 4 taps with A = −0.75, taps clamped to the edge
+ * (`upsample_get_value_bounded`).
+ */
+function bicubicWeights(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): Float64Array {
+  const A = -0.75;
+  const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor && scaleFactor > 0 ? 1 / scaleFactor : inSize / outSize;
+  const w = new Float64Array(outSize * inSize);
+  const cc1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
+  const cc2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  for (let o = 0; o < outSize; o++) {
+    const real = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
+    const idx = Math.floor(real);
+    const t = real - idx;
+    const coeffs = [cc2(t + 1), cc1(t), cc1(1 - t), cc2(2 - t)];
+    for (let k = 0; k < 4; k++) {
+      const i = Math.min(Math.max(idx - 1 + k, 0), inSize - 1);
+      w[o * inSize + i] += coeffs[k];
+    }
+  }
+  return w;
+}
+
+/** Apply an (out × in) matrix along each spatial axis that has one: one MatMul per axis. */
+function separableGraph(g: GraphBuilder, x: string, shape: readonly number[], mats: (Float64Array | null)[], outSize: number[], dtype: 'float32' | 'float64'): string {
+  const rank = shape.length;
+  let v = x;
+  for (let k = 0; k < outSize.length; k++) {
+    const w = mats[k];
+    if (!w) continue;
+    const axis = 2 + k;
+    const inSize = shape[axis];
+    // transposed weights (in × out) so that the axis, moved last, is contracted: [..., in] @ [in, out]
+    const wt = new Float64Array(inSize * outSize[k]);
+    for (let o = 0; o < outSize[k]; o++) for (let i = 0; i < inSize; i++) wt[i * outSize[k] + o] = w[o * inSize + i];
+    const c = g.floats(wt, dtype, [inSize, outSize[k]]);
+    if (axis === rank - 1) {
+      v = g.node('MatMul', [v, c]);
+    } else {
+      const perm = Array.from({ length: rank }, (_, i) => i);
+      perm[axis] = rank - 1;
+      perm[rank - 1] = axis;
+      v = g.node('Transpose', [g.node('MatMul', [g.node('Transpose', [v], { perm }), c])], { perm });
+    }
+  }
+  return v === x ? g.node('Identity', [x]) : v;
+}
+
+export async function interpolate(t: Dense, a: InterpolateArgs, opts: ExecOptions): Promise<{ tensor: Dense; info: RunInfo }> {
+  if (!isFloat(t.dtype) && !(a.mode === 'nearest' && t.dtype === 'uint8')) {
+    throw new Error(`interpolate (${a.mode}) needs a floating-point input, got ${t.dtype}`);
+  }
+  const plan = planInterpolate(t.shape, a);
+  const alignCorners = a.alignCorners ?? false;
+  const key = `interpolate:${a.mode}:${alignCorners}:${plan.scales ? `sf=${plan.scales.join(',')}` : `size=${plan.outSize.join(',')}`}`;
+  const outShape = [t.shape[0], t.shape[1], ...plan.outSize];
+  const res = await execGraph(key, [t], (g, [x]) => {
+    const feed = t.dtype === 'float64' ? 'float64' : 'float32';
+    const spatial = t.shape.slice(2);
+    if (a.mode === 'area') {
+      const mats = spatial.map((d, k) => (d === plan.outSize[k] ? null : adaptiveWeights(d, plan.outSize[k])));
+      return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+    }
+    if (a.mode === 'bicubic') {
+      // separable, as torch computes it; onnxruntime's cubic Resize is several times slower than two MatMuls
+      const mats = spatial.map((d, k) => bicubicWeights(d, plan.outSize[k], alignCorners, plan.scales?.[k]));
+      return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+    }
+    let v = x;
+    let inShape = [...t.shape];
+    let outSize = plan.outSize;
+    let scales = plan.scales;
+    const oneD = t.shape.length === 3;
+    if (oneD) {
+      // onnxruntime resizes the two innermost axes; carry 1-D as N×C×1×W
+      inShape = [t.shape[0], t.shape[1], 1, t.shape[2]];
+      v = g.node('Reshape', [v, g.int64s(inShape)]);
+      outSize = [1, outSize[0]];
+      scales = scales ? [1, scales[0]] : null;
+    }
+    const attrs: Record<string, number | string | { float: number }> = {};
+    if (a.mode === 'nearest') {
+      attrs.mode = 'nearest';
+      attrs.coordinate_transformation_mode = 'asymmetric';
+      attrs.nearest_mode = 'floor';
+    } else {
+      attrs.mode = 'linear';
+      attrs.coordinate_transformation_mode = alignCorners ? 'align_corners' : 'half_pixel';
+    }
+    const roi = '';
+    let resized: string;
+    if (scales) {
+      resized = g.node('Resize', [v, roi, g.floats([1, 1, ...scales], 'float32', [2 + scales.length])], attrs);
+    } else {
+      resized = g.node('Resize', [v, roi, '', g.int64s([inShape[0], inShape[1], ...outSize])], attrs);
+    }
+    if (oneD) resized = g.node('Reshape', [resized, g.int64s(outShape)]);
+    return { out: resized, dtype: t.dtype };
+  }, opts);
+  if (res.tensor.shape.join(',') !== outShape.join(',')) {
+    throw new Error(`interpolate: onnxruntime produced ${shapeText(res.tensor.shape)} where torch gives ${shapeText(outShape)}; pass size= instead of scale_factor=`);
+  }
+  return res;
+}

@@ -1,0 +1,291 @@
+/**
+ * Lazy byte access: files opened once and read by position, regions of them, buffers, and streaming
+ * inflaters for deflated zip entries. Nothing here reads more than it is asked for.
+ *
+ * Public API
+ *   class SharedFile                    one open file handle, reference counted
+ *     static open(path): Promise<SharedFile>
+ *     size: number; path: string
+ *     read(position, length): Promise<Uint8Array>      fewer bytes only at end of file
+ *     retain(): this;  close(): Promise<void>          the handle closes when the last user closes
+ *   interface RandomAccessFile; class WindowFile (a window of a file); class MemoryFile (bytes)
+ *   fileRegion(file, offset, length, label?): ByteSource          a window of a file
+ *   lazyFileRegion(file, resolve, length, label): ByteSource      a window whose start is found on first use
+ *   bufferSource(bytes, label?): ByteSource                       bytes already in memory
+ *   inflateSource(raw, size, label): ByteSource                   raw-deflate bytes of `raw`, inflated on demand
+ *   subSource(source, offset, length, label?): ByteSource         a window of another source
+ *   readAll(source, maxBytes?): Promise<Uint8Array>               the whole source (refuses above maxBytes)
+ */
+import { promises as fsp } from 'node:fs';
+import zlib from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import type { ByteSource } from './model';
+import { UnreadableError } from './model';
+
+/** Positioned reads over a file or a window of one (a stored zip entry holding another archive). */
+export interface RandomAccessFile {
+  readonly path: string;
+  readonly size: number;
+  read(position: number, length: number): Promise<Uint8Array>;
+  retain(): RandomAccessFile;
+  close(): Promise<void>;
+}
+
+/** A window `[offset, offset + size)` of another file, itself a RandomAccessFile. */
+export class WindowFile implements RandomAccessFile {
+  constructor(private readonly base: RandomAccessFile, private readonly offset: number, readonly size: number, readonly path: string) {}
+  read(position: number, length: number): Promise<Uint8Array> {
+    const len = Math.max(0, Math.min(length, this.size - position));
+    return this.base.read(this.offset + position, len);
+  }
+  retain(): this {
+    this.base.retain();
+    return this;
+  }
+  close(): Promise<void> {
+    return this.base.close();
+  }
+}
+
+/** Bytes in memory as a RandomAccessFile. */
+export class MemoryFile implements RandomAccessFile {
+  constructor(private readonly bytes: Uint8Array, readonly path: string) {}
+  get size(): number {
+    return this.bytes.length;
+  }
+  read(position: number, length: number): Promise<Uint8Array> {
+    const s = Math.max(0, Math.min(position, this.bytes.length));
+    return Promise.resolve(this.bytes.subarray(s, Math.min(this.bytes.length, s + Math.max(0, length))));
+  }
+  retain(): this {
+    return this;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class SharedFile implements RandomAccessFile {
+  private refs = 1;
+  private closed = false;
+
+  private constructor(private readonly handle: fsp.FileHandle, readonly path: string, readonly size: number) {}
+
+  static async open(path: string): Promise<SharedFile> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(path, 'r');
+    } catch (err) {
+      throw new UnreadableError(errnoText(err), 'cannot open');
+    }
+    const stat = await handle.stat();
+    if (stat.isDirectory()) {
+      await handle.close();
+      throw new UnreadableError('is a directory');
+    }
+    return new SharedFile(handle, path, stat.size);
+  }
+
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    if (this.closed) throw new Error(`${this.path} is closed`);
+    const len = Math.max(0, Math.min(length, this.size - position));
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await this.handle.read(buf, done, len - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === len ? buf : buf.subarray(0, done);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (--this.refs > 0) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}
+
+function errnoText(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EACCES') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  return e.message?.split('\n')[0] ?? String(err);
+}
+
+function clampRange(size: number, offset: number, length: number): [number, number] {
+  const start = Math.max(0, Math.min(offset, size));
+  const end = Math.max(start, Math.min(size, offset + Math.max(0, length)));
+  return [start, end];
+}
+
+async function* chunked(src: ByteSource, offset: number, length: number, chunkSize: number): AsyncIterable<Uint8Array> {
+  const [start, end] = clampRange(src.size, offset, length);
+  const step = Math.max(1, chunkSize);
+  for (let pos = start; pos < end; pos += step) {
+    const part = await src.read(pos, Math.min(step, end - pos));
+    if (part.length === 0) return;
+    yield part;
+  }
+}
+
+export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string): ByteSource {
+  const src: ByteSource = {
+    size: length,
+    read(off, len) {
+      const [s, e] = clampRange(length, off, len);
+      return file.read(offset + s, e - s);
+    },
+    chunks(off, len, chunkSize) {
+      return chunked(src, off, len, chunkSize);
+    },
+    describe: () => label ?? `bytes ${offset}..${offset + length} of ${file.path}`,
+  };
+  return src;
+}
+
+/** A file window whose start offset is only known after a small read (a zip local header). */
+export function lazyFileRegion(file: RandomAccessFile, resolve: () => Promise<number>, length: number, label: string): ByteSource {
+  let start: Promise<number> | undefined;
+  const src: ByteSource = {
+    size: length,
+    async read(off, len) {
+      start ??= resolve();
+      const base = await start;
+      const [s, e] = clampRange(length, off, len);
+      return file.read(base + s, e - s);
+    },
+    chunks(off, len, chunkSize) {
+      return chunked(src, off, len, chunkSize);
+    },
+    describe: () => label,
+  };
+  return src;
+}
+
+export function bufferSource(bytes: Uint8Array, label = 'memory'): ByteSource {
+  const src: ByteSource = {
+    size: bytes.length,
+    read(off, len) {
+      const [s, e] = clampRange(bytes.length, off, len);
+      return Promise.resolve(bytes.subarray(s, e));
+    },
+    chunks(off, len, chunkSize) {
+      return chunked(src, off, len, chunkSize);
+    },
+    describe: () => label,
+  };
+  return src;
+}
+
+export function subSource(parent: ByteSource, offset: number, length: number, label?: string): ByteSource {
+  const size = Math.max(0, Math.min(length, parent.size - offset));
+  const src: ByteSource = {
+    size,
+    read(off, len) {
+      const [s, e] = clampRange(size, off, len);
+      return parent.read(offset + s, e - s);
+    },
+    chunks(off, len, chunkSize) {
+      const [s, e] = clampRange(size, off, len);
+      return parent.chunks ? parent.chunks(offset + s, e - s, chunkSize) : chunked(src, off, len, chunkSize);
+    },
+    describe: () => label ?? `${parent.describe()} [${offset}..${offset + size}]`,
+  };
+  return src;
+}
+
+/** Entries whose inflated size is at most this are kept whole after the first read (small, repeated reads). */
+const INFLATE_CACHE_MAX = 4 << 20;
+const RAW_CHUNK = 1 << 20;
+
+/**
+ * Raw-deflate data in `raw` whose inflated size is `size`. Reads inflate from the start of the stream
+ * (deflate has no random access), discarding what lies before the requested range; memory stays at
+ * one chunk plus the requested bytes. Small entries are cached whole.
+ */
+export function inflateSource(raw: ByteSource, size: number, label: string): ByteSource {
+  let cache: Promise<Uint8Array> | undefined;
+
+  async function* inflateRange(start: number, end: number, chunkSize: number): AsyncIterable<Uint8Array> {
+    if (end <= start) return;
+    async function* rawChunks(): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < raw.size; off += RAW_CHUNK) yield await raw.read(off, Math.min(RAW_CHUNK, raw.size - off));
+    }
+    const input = Readable.from(rawChunks());
+    const inflater = zlib.createInflateRaw({ chunkSize: 1 << 16 });
+    let failure: Error | undefined;
+    pipeline(input, inflater, (err) => { if (err) failure = err; });
+    let pos = 0; // inflated bytes seen so far
+    let pending: Buffer[] = [];
+    let pendingLen = 0;
+    try {
+      for await (const chunk of inflater) {
+        const b = chunk as Buffer;
+        const bStart = pos;
+        pos += b.length;
+        const s = Math.max(start, bStart);
+        const e = Math.min(end, pos);
+        if (e > s) {
+          pending.push(b.subarray(s - bStart, e - bStart));
+          pendingLen += e - s;
+        }
+        while (pendingLen >= chunkSize) {
+          const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+          yield all.subarray(0, chunkSize);
+          pending = [all.subarray(chunkSize)];
+          pendingLen = all.length - chunkSize;
+        }
+        if (pos >= end) break;
+      }
+    } catch (err) {
+      throw new UnreadableError(`corrupt deflate data (${(err as Error).message})`, label);
+    } finally {
+      input.destroy();
+      inflater.destroy();
+    }
+    if (failure && pos < end) throw new UnreadableError(`corrupt deflate data (${failure.message})`, label);
+    if (pendingLen > 0) yield pending.length === 1 ? pending[0] : Buffer.concat(pending);
+  }
+
+  async function collect(start: number, end: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const p of inflateRange(start, end, Math.max(1, end - start))) parts.push(p);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  const src: ByteSource = {
+    size,
+    async read(off, len) {
+      const [s, e] = clampRange(size, off, len);
+      if (size <= INFLATE_CACHE_MAX) {
+        cache ??= collect(0, size);
+        const all = await cache;
+        return all.subarray(s, e);
+      }
+      return collect(s, e);
+    },
+    chunks(off, len, chunkSize) {
+      const [s, e] = clampRange(size, off, len);
+      return inflateRange(s, e, Math.max(1, chunkSize));
+    },
+    describe: () => label,
+  };
+  return src;
+}
+
+export async function readAll(source: ByteSource, maxBytes = 2 ** 31 - 1): Promise<Uint8Array> {
+  if (source.size > maxBytes) {
+    throw new UnreadableError(`${source.describe()} is ${source.size} bytes, more than the ${maxBytes} allowed here`);
+  }
+  const data = await source.read(0, source.size);
+  if (data.length < source.size) throw new UnreadableError(`${source.describe()} is truncated`);
+  return data;
+}

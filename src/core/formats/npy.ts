@@ -1,0 +1,194 @@
+/**
+ * `.npy` files (numpy format 1.0 / 2.0 / 3.0): the header is parsed, the array's bytes stay in the file
+ * until asked. The array is one tensor named `""`. Fortran-order arrays get column-major strides;
+ * big-endian arrays keep their byte order (decoding swaps). Object arrays (`|O`, pickled Python objects)
+ * and structured / string dtypes are listed without values.
+ *
+ *   npyReader: FormatReader
+ *   parseNpyHeader(bytes)            header facts + where the data starts
+ *   npyTensor(header, source, name)  the TensorInfo for an array whose data is `source`
+ */
+import type { Checkpoint, FormatReader, StorageInfo, TensorInfo, ByteSource } from '../model';
+import { UnreadableError } from '../model';
+import { parseNumpyDescr } from '../dtype';
+import { SharedFile, fileRegion } from '../byteSource';
+import { contiguousStrides, isContiguous, memoryFormatOf } from '../layout';
+import { parsePyLiteral } from './pyLiteral';
+
+export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+export function hasNpyMagic(head: Uint8Array): boolean {
+  return head.length >= 6 && NPY_MAGIC.every((b, i) => head[i] === b);
+}
+
+export interface NpyHeader {
+  version: string;
+  descr: string;
+  /** numpy's dtype name for messages (`float32`, `<U10`, `[('a', '<i4'), …]`) */
+  descrText: string;
+  fortranOrder: boolean;
+  shape: number[];
+  /** byte offset of the array data */
+  dataOffset: number;
+  /** bytes per element (0 when unknown) */
+  itemSize: number;
+}
+
+/** The header length field needs the first 12 bytes; the header itself at most this many. */
+export const NPY_MAX_HEADER = 1 << 20;
+
+/** Bytes needed to parse the header (from the first 12 bytes). */
+export function npyHeaderLength(head: Uint8Array): number {
+  if (!hasNpyMagic(head)) throw new UnreadableError('not a .npy array (no \\x93NUMPY magic)');
+  if (head.length < 10) throw new UnreadableError('truncated .npy header');
+  const major = head[6];
+  if (major === 1) return 10 + (head[8] | (head[9] << 8));
+  if (major === 2 || major === 3) {
+    if (head.length < 12) throw new UnreadableError('truncated .npy header');
+    const len = (head[8] | (head[9] << 8) | (head[10] << 16)) + head[11] * 16777216;
+    if (len > NPY_MAX_HEADER) throw new UnreadableError(`.npy header claims ${len} bytes`);
+    return 12 + len;
+  }
+  throw new UnreadableError(`unsupported .npy format version ${major}.${head[7]}`);
+}
+
+function itemSizeOfDescr(descr: string): number {
+  const m = /^[<>|=]?([a-zA-Z])(\d*)$/.exec(descr);
+  if (!m) return 0;
+  const n = m[2] ? Number(m[2]) : 0;
+  if (m[1] === 'U') return 4 * n;
+  if (m[1] === 'O') return 8;
+  return n;
+}
+
+export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
+  const total = npyHeaderLength(bytes);
+  if (bytes.length < total) throw new UnreadableError(`truncated .npy header (${bytes.length} of ${total} bytes)`);
+  const start = bytes[6] === 1 ? 10 : 12;
+  const text = Buffer.from(bytes.subarray(start, total)).toString(bytes[6] === 3 ? 'utf8' : 'latin1');
+  const lit = parsePyLiteral(text.trim());
+  if (!lit || typeof lit !== 'object' || Array.isArray(lit)) throw new UnreadableError('.npy header is not a dict');
+  const descrLit = lit.descr;
+  const shapeLit = lit.shape;
+  if (!Array.isArray(shapeLit) || !shapeLit.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw new UnreadableError('.npy header has no valid shape');
+  }
+  const shape = shapeLit as number[];
+  let descr: string;
+  let descrText: string;
+  if (typeof descrLit === 'string') {
+    descr = descrLit;
+    descrText = descrLit;
+  } else if (Array.isArray(descrLit)) {
+    descr = 'structured';
+    descrText = JSON.stringify(descrLit);
+  } else {
+    throw new UnreadableError('.npy header has no descr');
+  }
+  return {
+    version: `${bytes[6]}.${bytes[7]}`,
+    descr,
+    descrText,
+    fortranOrder: lit.fortran_order === true,
+    shape,
+    dataOffset: total,
+    itemSize: typeof descrLit === 'string' ? itemSizeOfDescr(descrLit) : 0,
+  };
+}
+
+export function numelOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Column-major strides (`fortran_order=True`). */
+export function fortranStrides(shape: readonly number[]): number[] {
+  const out: number[] = [];
+  let acc = 1;
+  for (const d of shape) {
+    out.push(acc);
+    acc *= Math.max(1, d);
+  }
+  return out;
+}
+
+/** The tensor for one array. `source` holds the data bytes (after the header); null when absent. */
+export function npyTensor(header: NpyHeader, source: ByteSource | null, name: string, storageKey: string): TensorInfo {
+  const nd = parseNumpyDescr(header.descr);
+  const numel = numelOf(header.shape);
+  const bytes = numel * header.itemSize;
+  if (!Number.isSafeInteger(bytes)) throw new UnreadableError(`array ${name || '(root)'} has an impossible size`);
+  const stride = header.fortranOrder ? fortranStrides(header.shape) : contiguousStrides(header.shape);
+  const isObject = nd.dtype === 'object';
+  const known = nd.dtype !== 'unknown' && !isObject;
+  if (known && source && source.size < bytes) {
+    throw new UnreadableError(`array ${name || '(root)'} is truncated: needs ${bytes} bytes, ${source.size} present`);
+  }
+  const storage: StorageInfo = {
+    key: storageKey,
+    dtype: nd.dtype,
+    bytes: known ? bytes : source?.size ?? 0,
+    device: 'cpu',
+    byteOrder: nd.byteOrder === 'big' ? 'big' : 'little',
+    source: known ? source : null,
+  };
+  return {
+    name,
+    dtype: nd.dtype,
+    shape: header.shape,
+    stride,
+    storageOffset: 0,
+    contiguous: isContiguous(header.shape, stride),
+    memoryFormat: memoryFormatOf(header.shape, stride),
+    layout: 'strided',
+    device: 'cpu',
+    requiresGrad: false,
+    storage,
+    numpy: true,
+    numpyDtype: nd.dtype === 'unknown' ? header.descrText : nd.numpyName,
+  };
+}
+
+export function npyWarnings(header: NpyHeader, name: string): string[] {
+  const who = name ? `array ${name}` : 'the array';
+  if (header.descr === 'structured') return [`${who} has a structured dtype ${header.descrText}; its values are not shown`];
+  const nd = parseNumpyDescr(header.descr);
+  if (nd.dtype === 'object') return [`${who} is an object array (pickled Python objects); its values are not shown`];
+  if (nd.dtype === 'unknown') return [`${who} has numpy dtype ${header.descr}, which has no tensor equivalent; its values are not shown`];
+  return [];
+}
+
+export const npyReader: FormatReader = {
+  format: 'npy',
+  detect(head) {
+    return hasNpyMagic(head);
+  },
+  async open(path): Promise<Checkpoint> {
+    const file = await SharedFile.open(path);
+    try {
+      const first = await file.read(0, 12);
+      const headerLen = npyHeaderLength(first);
+      const header = parseNpyHeader(await file.read(0, headerLen));
+      const source = fileRegion(file, header.dataOffset, Math.max(0, file.size - header.dataOffset), `array data in ${path}`);
+      const tensor = npyTensor(header, source, '', 'array');
+      return {
+        path,
+        format: 'npy',
+        tensors: [tensor],
+        content: { $tensor: '' },
+        warnings: npyWarnings(header, ''),
+        globals: [],
+        producer: `numpy ${header.version}`,
+        meta: {
+          'npy version': header.version,
+          descr: header.descrText,
+          'fortran order': String(header.fortranOrder),
+          byteorder: header.descr.startsWith('>') ? 'big' : 'little',
+        },
+        close: () => file.close(),
+      };
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  },
+};

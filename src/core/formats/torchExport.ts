@@ -1,0 +1,151 @@
+/**
+ * `torch.export.save` archives (`.pt2`).
+ *   New layout (torch ≥ 2.6, `archive_format` = `pt2`): `<top>/data/weights/model_weights_config.json` maps
+ *   fully qualified names to `weight_N` entries with tensor_meta (dtype code, sizes, strides, offset,
+ *   device); raw bytes at `<top>/data/weights/weight_N` (or pickled tensors when `use_pickle`).
+ *   Old layout (torch 2.1–2.5): `serialized_state_dict.(pt|json)` holds a nested torch.save archive.
+ * Lifted constants are counted in `meta`, not listed (as the program's state_dict does).
+ */
+import type { Checkpoint, FormatReader, OpenOptions, StorageInfo, TensorInfo } from '../model';
+import { UnreadableError } from '../model';
+import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
+import { SharedFile } from '../byteSource';
+import { isContiguous, memoryFormatOf } from '../layout';
+import type { DTypeName } from '../dtype';
+import { readTorchZip, zipMeta } from './torchZip';
+
+/** torch/_export/serde/schema.py ScalarType */
+const SCALAR_TYPES: Record<number, DTypeName> = {
+  1: 'uint8', 2: 'int8', 3: 'int16', 4: 'int32', 5: 'int64', 6: 'float16', 7: 'float32', 8: 'float64',
+  9: 'complex32', 10: 'complex64', 11: 'complex128', 12: 'bool', 13: 'bfloat16', 28: 'uint16',
+  29: 'float8_e4m3fn', 30: 'float8_e5m2', 31: 'float8_e4m3fnuz', 32: 'float8_e5m2fnuz',
+};
+
+interface SymInt { as_int?: number }
+interface TensorMeta {
+  dtype?: number;
+  sizes?: SymInt[];
+  strides?: SymInt[];
+  storage_offset?: SymInt;
+  requires_grad?: boolean;
+  device?: { type?: string; index?: number | null };
+  layout?: number;
+}
+interface WeightEntry { path_name?: string; is_param?: boolean; use_pickle?: boolean; tensor_meta?: TensorMeta }
+
+function ints(v: SymInt[] | undefined): number[] {
+  return (v ?? []).map((x) => (typeof x?.as_int === 'number' ? x.as_int : -1));
+}
+
+function newLayoutPrefix(names: readonly string[]): string | undefined {
+  for (const n of names) {
+    const m = /^(.*?)(?:^|\/)?archive_format$/.exec(n);
+    if (m && (n === 'archive_format' || n.endsWith('/archive_format'))) return n.slice(0, n.length - 'archive_format'.length);
+  }
+  for (const n of names) {
+    const i = n.indexOf('data/weights/model_weights_config.json');
+    if (i >= 0) return n.slice(0, i);
+  }
+  return undefined;
+}
+
+async function readJson(zip: ZipArchive, e: ZipEntry, what: string): Promise<unknown> {
+  const text = Buffer.from(await zip.readEntry(e, 256 << 20)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UnreadableError(`${what} is not valid JSON`);
+  }
+}
+
+async function readNewLayout(zip: ZipArchive, path: string, prefix: string): Promise<Checkpoint> {
+  const meta = await zipMeta(zip, prefix);
+  meta.layout = 'pt2 (archive_format)';
+  const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
+  const warnings: string[] = [];
+  const tensors: TensorInfo[] = [];
+  const models = zip.entries.filter((e) => e.name.startsWith(`${prefix}models/`) && e.name.endsWith('.json')).map((e) => e.name.slice(prefix.length + 7, -5));
+  if (models.length) meta.models = models.join(', ');
+  const configs = zip.entries.filter((e) => e.name.startsWith(`${prefix}data/weights/`) && e.name.endsWith('_weights_config.json'));
+  for (const cfgEntry of configs) {
+    const model = cfgEntry.name.slice(`${prefix}data/weights/`.length, -'_weights_config.json'.length);
+    const cfg = await readJson(zip, cfgEntry, cfgEntry.name) as { config?: Record<string, WeightEntry> };
+    const namePrefix = configs.length > 1 && model !== 'model' ? `${model}.` : '';
+    for (const [fqn, w] of Object.entries(cfg.config ?? {})) {
+      const tm = w.tensor_meta ?? {};
+      const dtype = SCALAR_TYPES[tm.dtype ?? 0] ?? 'unknown';
+      const shape = ints(tm.sizes);
+      const stride = ints(tm.strides);
+      const dev = tm.device?.type ?? 'cpu';
+      const device = tm.device?.index === null || tm.device?.index === undefined ? dev : `${dev}:${tm.device.index}`;
+      const entry = w.path_name ? zip.get(`${prefix}data/weights/${w.path_name}`) : undefined;
+      if (w.use_pickle) warnings.push(`${fqn} is stored as a pickled tensor; its bytes are not read`);
+      const storage: StorageInfo | null = entry && !w.use_pickle
+        ? { key: `weights/${w.path_name}`, dtype, bytes: entry.size, device, byteOrder, source: zip.source(entry) }
+        : null;
+      if (!entry) warnings.push(`weight file for ${fqn} is missing`);
+      const layout = tm.layout === undefined || tm.layout === 7 ? 'strided' : 'sparse_coo';
+      tensors.push({
+        name: namePrefix + fqn, dtype, shape, stride, storageOffset: tm.storage_offset?.as_int ?? 0,
+        contiguous: isContiguous(shape, stride), memoryFormat: memoryFormatOf(shape, stride),
+        layout, device, requiresGrad: false, storage, isParameter: w.is_param === true,
+      });
+    }
+  }
+  const constCfg = zip.entries.find((e) => e.name.startsWith(`${prefix}data/constants/`) && e.name.endsWith('_constants_config.json'));
+  if (constCfg) {
+    const c = await readJson(zip, constCfg, constCfg.name) as { config?: Record<string, unknown> };
+    meta['lifted constants'] = String(Object.keys(c.config ?? {}).length);
+  }
+  return {
+    path, format: 'torch-export', tensors, content: { models, meta }, warnings, globals: [],
+    producer: 'pytorch (torch.export.save)', meta, close: () => zip.close(),
+  };
+}
+
+async function readOldLayout(zip: ZipArchive, path: string): Promise<Checkpoint> {
+  const sd = zip.entries.find((e) => /(^|\/)serialized_state_dict\.(pt|json)$/.test(e.name));
+  if (!sd) throw new UnreadableError('torch.export archive without a state dict');
+  const inner = await ZipArchive.fromFile(await zip.entryFile(sd)).catch(() => {
+    throw new UnreadableError(`${sd.name} is not a torch.save archive`);
+  });
+  try {
+    const ck = await readTorchZip(inner, path);
+    const version = zip.entries.find((e) => /(^|\/)version$/.test(e.name));
+    ck.meta.layout = 'pt2 (serialized_exported_program.json, torch 2.1–2.5)';
+    if (version && version.size < 64) ck.meta['export version'] = Buffer.from(await zip.readEntry(version)).toString('utf8').trim();
+    return {
+      ...ck, format: 'torch-export', producer: 'pytorch (torch.export.save, old layout)',
+      close: async () => { await inner.close(); await zip.close(); },
+    };
+  } catch (err) {
+    await inner.close();
+    throw err;
+  }
+}
+
+export async function openTorchExport(path: string, _options?: OpenOptions): Promise<Checkpoint> {
+  const file = await SharedFile.open(path);
+  try {
+    const zip = await ZipArchive.fromFile(file);
+    try {
+      const names = zip.entries.map((e) => e.name);
+      const prefix = newLayoutPrefix(names);
+      return prefix !== undefined ? await readNewLayout(zip, path, prefix) : await readOldLayout(zip, path);
+    } catch (err) {
+      await zip.close();
+      throw err;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+export const torchExportReader: FormatReader = {
+  format: 'torch-export',
+  detect(head, _path, entries) {
+    if (!looksLikeZip(head) || entries.length === 0) return false;
+    return newLayoutPrefix(entries) !== undefined || entries.some((n) => /(^|\/)serialized_exported_program\.json$/.test(n));
+  },
+  open: openTorchExport,
+};

@@ -1,0 +1,154 @@
+/**
+ * `torch.save` zip archives (PyTorch ≥ 1.6): `<top>/data.pkl` + `<top>/data/<key>` storages, whatever the
+ * top folder is called; stored or deflated entries; ZIP64; `<top>/byteorder`; `.data/serialization_id`.
+ * Only the central directory and data.pkl are read at open; each storage gets a lazy ByteSource.
+ *
+ * Also exports the pieces TorchScript / .pt2 readers share:
+ *   zipLayout(zip): { prefix, has(name), entry(name) }   the archive's top folder
+ *   loadZipPickle(zip, pklName, storageDir, byteOrder, label): Promise<PickleResult>
+ *   zipMeta(zip, prefix): Record<string,string>
+ */
+import type { Checkpoint, FormatReader, OpenOptions } from '../model';
+import { UnreadableError } from '../model';
+import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
+import { SharedFile } from '../byteSource';
+import { unpickle, type PickleResult } from '../pickle/machine';
+import { TorchStorage, storageDtype, torchReconstructors } from '../pickle/torch';
+import { dtypeInfo } from '../dtype';
+import { itemsOf, toNumber, type PyValue } from '../pickle/values';
+import { nameTensors, pickleWarnings } from '../naming';
+import { loadStorageFromBytes } from './torchLegacy';
+
+/** The top folder of a torch zip archive (`archive/`, `model/`, …), found from its data.pkl. */
+export function zipPrefix(names: readonly string[], marker = 'data.pkl'): string | undefined {
+  let best: string | undefined;
+  for (const n of names) {
+    if (n === marker) return '';
+    if (n.endsWith(`/${marker}`)) {
+      const p = n.slice(0, n.length - marker.length);
+      if (p.split('/').length === 2 && (best === undefined || p.length < best.length)) best = p;
+    }
+  }
+  return best;
+}
+
+export function readText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').trim();
+}
+
+export async function zipText(zip: ZipArchive, name: string, max = 4096): Promise<string | undefined> {
+  const e = zip.get(name);
+  if (!e || e.size > max) return undefined;
+  return readText(await zip.readEntry(e));
+}
+
+export async function zipMeta(zip: ZipArchive, prefix: string): Promise<Record<string, string>> {
+  const meta: Record<string, string> = {};
+  if (prefix) meta['archive prefix'] = prefix.replace(/\/$/, '');
+  const pairs: Array<[string, string]> = [
+    ['byteorder', `${prefix}byteorder`], ['format version', `${prefix}.format_version`],
+    ['storage alignment', `${prefix}.storage_alignment`], ['version', `${prefix}version`],
+    ['data version', `${prefix}.data/version`], ['serialization id', `${prefix}.data/serialization_id`],
+  ];
+  for (const [k, name] of pairs) {
+    const t = await zipText(zip, name);
+    if (t !== undefined) meta[k] = t;
+  }
+  meta.entries = String(zip.entries.length);
+  return meta;
+}
+
+/**
+ * Unpickle `pklName` of a zip whose storages live under `storageDir` (`archive/data/`), wiring
+ * persistent ids (`('storage', type, key, location, numel)`) to lazy entry sources.
+ */
+export async function loadZipPickle(
+  zip: ZipArchive, pklName: string, storageDir: string, byteOrder: 'little' | 'big', label: string,
+): Promise<{ result: PickleResult; missing: string[] }> {
+  const entry = zip.get(pklName);
+  if (!entry) throw new UnreadableError(`${pklName} missing`);
+  const data = await zip.readEntry(entry, 1 << 30);
+  const storages = new Map<string, TorchStorage>();
+  const missing: string[] = [];
+  const persistentLoad = (pid: PyValue): PyValue => {
+    const t = itemsOf(pid);
+    if (!t || t[0] !== 'storage') throw new UnreadableError(`unexpected persistent id in ${pklName}`);
+    const [, type, key, location, numel] = t;
+    const keyStr = typeof key === 'string' ? key : String(key);
+    let s = storages.get(keyStr);
+    if (!s) {
+      const dtype = storageDtype(type);
+      const e: ZipEntry | undefined = zip.get(`${storageDir}${keyStr}`);
+      const itemSize = dtypeInfo(dtype).itemSize || 1;
+      const bytes = e ? e.size : (toNumber(numel) ?? 0) * itemSize;
+      s = new TorchStorage(`${storageDir.replace(/^[^/]*\//, '')}${keyStr}`, dtype, typeof location === 'string' ? location : 'cpu', bytes);
+      s.byteOrder = byteOrder;
+      if (e) s.source = zip.source(e);
+      else missing.push(keyStr);
+      storages.set(keyStr, s);
+    }
+    return s;
+  };
+  const result = unpickle(data, {
+    reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }),
+    persistentLoad,
+    label,
+  });
+  return { result, missing };
+}
+
+/** A torch.save archive already opened as a zip (the caller's `close` is kept). */
+export async function readTorchZip(zip: ZipArchive, path: string): Promise<Checkpoint> {
+  const names = zip.entries.map((e) => e.name);
+  const prefix = zipPrefix(names);
+  if (prefix === undefined) throw new UnreadableError('zip archive without data.pkl: not a torch.save file');
+  const meta = await zipMeta(zip, prefix);
+  const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
+  const { result, missing } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
+  const named = nameTensors(result.value);
+  const warnings = pickleWarnings(named.tensors, result.globals);
+  if (missing.length) warnings.push(`${missing.length} storage entr${missing.length > 1 ? 'ies are' : 'y is'} missing from the archive (${missing.slice(0, 5).join(', ')})`);
+  if (byteOrder === 'big') warnings.push('storages are big-endian (saved on a big-endian machine)');
+  if (named.truncated) warnings.push('the object tree is too large or too deep: the tensor list is truncated');
+  return {
+    path,
+    format: 'torch-zip',
+    tensors: named.tensors,
+    content: named.content,
+    warnings,
+    globals: result.globals,
+    producer: 'pytorch (torch.save, zip)',
+    meta,
+    close: () => zip.close(),
+  };
+}
+
+export async function openTorchZip(path: string, _options?: OpenOptions): Promise<Checkpoint> {
+  const file = await SharedFile.open(path);
+  try {
+    const zip = await ZipArchive.fromFile(file);
+    try {
+      return await readTorchZip(zip, path);
+    } catch (err) {
+      await zip.close();
+      throw err;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+export const torchZipReader: FormatReader = {
+  format: 'torch-zip',
+  detect(head, _path, entries) {
+    if (!looksLikeZip(head) || entries.length === 0) return false;
+    const prefix = zipPrefix(entries);
+    if (prefix === undefined) return false;
+    const set = new Set(entries);
+    // TorchScript and .pt2 archives also hold a data.pkl: leave them to their readers
+    if (set.has(`${prefix}constants.pkl`) || entries.some((n) => n.startsWith(`${prefix}code/`))) return false;
+    if (set.has(`${prefix}archive_format`) || entries.some((n) => /(^|\/)serialized_exported_program\.json$|(^|\/)models\/[^/]+\.json$/.test(n))) return false;
+    return true;
+  },
+  open: openTorchZip,
+};

@@ -1,0 +1,418 @@
+/**
+ * From an unpickled object tree to named tensors (rules: ../shared/corpus/NAMING.md) and the bounded
+ * JSON content tree (`Checkpoint.content`), plus the warnings every pickle-based reader shares.
+ *
+ * Public API
+ *   nameTensors(root, options?): NamedTree
+ *     → { tensors: TensorInfo[], content: JsonValue, truncated: boolean }
+ *   tensorInfoOf(value, name): TensorInfo          one TorchTensor / NumpyArray
+ *   pickleWarnings(tensors, globals): string[]     unsafe globals, `module.` prefix, CUDA storages, unused storage bytes
+ *   keyText(key): string                           a dict key as a name segment
+ * Walks are iterative over an explicit budget: recursive memo references (a list that holds itself)
+ * and exponential sharing end in a bounded result, never a hang or a stack overflow.
+ */
+import type { GlobalUse, JsonValue, StorageInfo, TensorInfo } from './model';
+import { dtypeInfo } from './dtype';
+import { contiguousStrides, isContiguous, memoryFormatOf } from './layout';
+import { NumpyArray } from './pickle/builtins';
+import { TorchStorage, TorchTensor } from './pickle/torch';
+import {
+  PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, isExtension, pyRepr, type PyValue,
+} from './pickle/values';
+
+export interface NameOptions {
+  /** most tensors to list (default 500,000) */
+  maxTensors?: number;
+  /** most container visits while naming (default 5,000,000) */
+  maxVisits?: number;
+  /** deepest name (segments; default 256) */
+  maxDepth?: number;
+  /** content tree caps */
+  contentNodes?: number;
+  contentDepth?: number;
+}
+
+export interface NamedTree {
+  tensors: TensorInfo[];
+  content: JsonValue;
+  truncated: boolean;
+}
+
+export function keyText(key: PyValue): string {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'bigint') return String(key);
+  if (typeof key === 'boolean') return key ? 'True' : 'False';
+  if (key === null) return 'None';
+  return pyRepr(key, 1);
+}
+
+const join = (prefix: string, seg: string): string => (prefix === '' ? seg : `${prefix}.${seg}`);
+
+/** The state dict of an `nn.Module` placeholder, or undefined when the object is not a module. */
+function moduleState(obj: PyObject): PyDict | undefined {
+  const attrs = obj.attributes();
+  if (!attrs) return undefined;
+  const params = attrs.get('_parameters');
+  const modules = attrs.get('_modules');
+  if (params instanceof PyDict && modules instanceof PyDict) return attrs;
+  return undefined;
+}
+
+function nonPersistent(attrs: PyDict): Set<string> {
+  const s = attrs.get('_non_persistent_buffers_set');
+  const out = new Set<string>();
+  const items = s instanceof PySet ? s.items : Array.isArray(s) ? s : [];
+  for (const it of items) if (typeof it === 'string') out.add(it);
+  return out;
+}
+
+const MAX_NAMES_PER_TENSOR = 64;
+
+/** Children of a value in naming order: [segment, child]. Leaves (tensors) return undefined. */
+function childrenOf(v: PyValue): Array<[string, PyValue]> | undefined {
+  if (v instanceof PyDict) {
+    const out: Array<[string, PyValue]> = [];
+    for (const [k, val] of v.entries()) out.push([keyText(k), val]);
+    return out;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => [String(i), x]);
+  if (v instanceof PyTuple) return v.items.map((x, i) => [String(i), x]);
+  if (v instanceof PySet) return v.items.map((x, i) => [String(i), x]);
+  if (v instanceof PyObject) {
+    const mod = moduleState(v);
+    if (mod) {
+      const out: Array<[string, PyValue]> = [];
+      const params = mod.get('_parameters') as PyDict;
+      for (const [k, val] of params.entries()) if (val !== null) out.push([keyText(k), val]);
+      const buffers = mod.get('_buffers');
+      if (buffers instanceof PyDict) {
+        const skip = nonPersistent(mod);
+        for (const [k, val] of buffers.entries()) if (val !== null && !skip.has(keyText(k))) out.push([keyText(k), val]);
+      }
+      const modules = mod.get('_modules') as PyDict;
+      for (const [k, val] of modules.entries()) if (val !== null) out.push([keyText(k), val]);
+      return out;
+    }
+    const out: Array<[string, PyValue]> = [];
+    const attrs = v.attributes();
+    // a state that is not an attribute dict (custom __getstate__ tuples) gives no names
+    if (attrs) for (const [k, val] of attrs.entries()) out.push([keyText(k), val]);
+    if (v.dictItems) for (const [k, val] of v.dictItems.entries()) out.push([keyText(k), val]);
+    if (v.listItems) v.listItems.forEach((x, i) => out.push([String(i), x]));
+    if (out.length === 0) v.args.forEach((x, i) => out.push([String(i), x]));
+    return out;
+  }
+  return undefined;
+}
+
+function isContainer(v: PyValue): v is PyDict | PyValue[] | PyTuple | PySet | PyObject {
+  return v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet || v instanceof PyObject;
+}
+
+/** Cheap pre-check: does any tensor hide below? (memoized per container, cycle-safe) */
+function makeHasTensor(): (v: PyValue) => boolean {
+  const memo = new Map<object, boolean>();
+  return function has(root: PyValue): boolean {
+    if (root instanceof TorchTensor || root instanceof NumpyArray) return true;
+    if (!isContainer(root)) return false;
+    const known = memo.get(root);
+    if (known !== undefined) return known;
+    // iterative post-order
+    const stack: Array<{ v: PyValue & object; kids: PyValue[]; i: number }> = [];
+    const open = new Set<object>();
+    const pushNode = (v: PyValue & object): void => {
+      open.add(v);
+      stack.push({ v, kids: (childrenOf(v) ?? []).map(([, c]) => c), i: 0 });
+    };
+    pushNode(root);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (memo.get(top.v) === true) { stack.pop(); open.delete(top.v); continue; }
+      if (top.i >= top.kids.length) {
+        if (!memo.has(top.v)) memo.set(top.v, false);
+        stack.pop();
+        open.delete(top.v);
+        continue;
+      }
+      const c = top.kids[top.i++];
+      if (c instanceof TorchTensor || c instanceof NumpyArray) {
+        for (const f of stack) memo.set(f.v, true);
+        continue;
+      }
+      if (!isContainer(c) || open.has(c)) continue;
+      const k = memo.get(c);
+      if (k === true) { for (const f of stack) memo.set(f.v, true); continue; }
+      if (k === false) continue;
+      pushNode(c);
+    }
+    return memo.get(root) ?? false;
+  };
+}
+
+export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree {
+  const maxTensors = options.maxTensors ?? 500_000;
+  const maxVisits = options.maxVisits ?? 5_000_000;
+  const maxDepth = options.maxDepth ?? 256;
+  const tensors: TensorInfo[] = [];
+  const names = new Map<object, string>();
+  const storages = new Map<TorchStorage, StorageInfo>();
+  const hasTensor = makeHasTensor();
+  let visits = 0;
+  let truncated = false;
+
+  const emit = (v: TorchTensor | NumpyArray, name: string): void => {
+    if (tensors.length >= maxTensors) { truncated = true; return; }
+    if (!names.has(v)) names.set(v, name);
+    const info = tensorInfoOf(v, name, storages);
+    tensors.push(info);
+    if (v instanceof TorchTensor && v.components) {
+      for (const [part, comp] of Object.entries(v.components)) {
+        const cname = join(name, part);
+        tensors.push(tensorInfoOf(comp, cname, storages));
+        if (!names.has(comp)) names.set(comp, cname);
+      }
+    }
+  };
+
+  // depth-first, children in order, explicit stack (pushed in reverse); an exit frame takes a container
+  // off the current path, so a container met again on its own path (a cycle) is skipped in O(1)
+  type Step = { value: PyValue; name: string; depth: number } | { exit: object };
+  const onPath = new Set<object>();
+  const emitted = new Map<object, number>();
+  const stack: Step[] = [{ value: root, name: '', depth: 0 }];
+  while (stack.length) {
+    const f = stack.pop() as Step;
+    if ('exit' in f) { onPath.delete(f.exit); continue; }
+    const v = f.value;
+    if (v instanceof TorchTensor || v instanceof NumpyArray) {
+      // the same tensor reached through many paths (shared sub-trees) is named a bounded number of times
+      const n = (emitted.get(v) ?? 0) + 1;
+      emitted.set(v, n);
+      if (n > MAX_NAMES_PER_TENSOR) { truncated = true; continue; }
+      emit(v, f.name);
+      continue;
+    }
+    if (!isContainer(v) || !hasTensor(v)) continue;
+    if (onPath.has(v)) continue; // a container holding itself
+    if (++visits > maxVisits || f.depth >= maxDepth || tensors.length >= maxTensors) { truncated = true; continue; }
+    const kids = childrenOf(v);
+    if (!kids) continue;
+    onPath.add(v);
+    stack.push({ exit: v });
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const [seg, child] = kids[i];
+      stack.push({ value: child, name: join(f.name, seg), depth: f.depth + 1 });
+    }
+  }
+
+  const content = toContent(root, names, options.contentNodes ?? 20_000, options.contentDepth ?? 24);
+  return { tensors, content, truncated };
+}
+
+function storageInfoOf(s: TorchStorage, cache: Map<TorchStorage, StorageInfo>): StorageInfo {
+  let info = cache.get(s);
+  if (!info) {
+    info = { key: s.key, dtype: s.dtype, bytes: s.bytes, device: s.device, byteOrder: s.byteOrder, source: s.source };
+    cache.set(s, info);
+  }
+  return info;
+}
+
+export function tensorInfoOf(v: TorchTensor | NumpyArray, name: string, cache = new Map<TorchStorage, StorageInfo>()): TensorInfo {
+  if (v instanceof NumpyArray) {
+    const np = v.dtype?.info;
+    const dtype = np?.dtype ?? 'unknown';
+    const shape = v.shape;
+    const stride = v.fortranOrder ? contiguousStrides([...shape].reverse()).reverse() : contiguousStrides(shape);
+    const data = v.data;
+    const storage: StorageInfo | null = data
+      ? {
+        key: `numpy:${name}`, dtype, bytes: data.length, device: 'cpu',
+        byteOrder: np?.byteOrder === 'big' ? 'big' : 'little',
+        source: { size: data.length, read: (o, l) => Promise.resolve(data.subarray(o, o + l)), describe: () => `numpy array ${name} in the pickle` },
+      }
+      : null;
+    return {
+      name, dtype, shape, stride, storageOffset: 0, contiguous: isContiguous(shape, stride),
+      memoryFormat: memoryFormatOf(shape, stride), layout: 'strided', device: 'cpu', requiresGrad: false,
+      storage, numpy: true, numpyDtype: np?.numpyName ?? (v.dtype ? v.dtype.code : 'object'),
+    };
+  }
+  const storage = v.storage ? storageInfoOf(v.storage, cache) : null;
+  const strided = v.layout === 'strided';
+  const info: TensorInfo = {
+    name,
+    dtype: v.dtype,
+    shape: v.shape,
+    stride: strided ? v.stride : [],
+    storageOffset: v.storageOffset,
+    contiguous: strided ? isContiguous(v.shape, v.stride) : false,
+    memoryFormat: strided ? memoryFormatOf(v.shape, v.stride) : 'other',
+    layout: v.layout,
+    device: v.storage?.device ?? v.device,
+    requiresGrad: v.requiresGrad,
+    storage,
+  };
+  if (v.isParameter) info.isParameter = true;
+  if (v.quant) info.quant = v.quant;
+  if (v.components) {
+    const components: Record<string, string> = {};
+    for (const part of Object.keys(v.components)) components[part] = join(name, part);
+    info.sparse = { components, nnz: v.nnz };
+  }
+  return info;
+}
+
+// ------------------------------------------------------------------ content tree
+
+function numberJson(n: number): JsonValue {
+  if (Number.isFinite(n)) return n;
+  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
+}
+
+const MAX_STRING = 2000;
+const MAX_ITEMS = 1000;
+
+function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, maxDepth: number): JsonValue {
+  let nodes = 0;
+  const open = new Set<object>();
+
+  // recursion is bounded by maxDepth (small), so plain recursion is safe here
+  const conv = (v: PyValue, depth: number): JsonValue => {
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') {
+      return typeof v === 'string' && v.length > MAX_STRING ? `${v.slice(0, MAX_STRING)}…(${v.length} chars)` : v;
+    }
+    if (typeof v === 'number') return numberJson(v);
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof TorchTensor || v instanceof NumpyArray) {
+      const name = names.get(v);
+      if (name !== undefined) return { $tensor: name };
+      const dtype = v instanceof TorchTensor ? v.dtype : v.dtype?.info.dtype ?? 'unknown';
+      return { $tensor: null, dtype, shape: v.shape };
+    }
+    if (v instanceof PyBytes) return { $bytes: v.data.length };
+    if (v instanceof PyGlobal) return { $global: v.fullName };
+    if (v instanceof TorchStorage) return { $storage: v.key, dtype: v.dtype, bytes: v.bytes };
+    if (isExtension(v)) return { $class: v.typeName };
+    if (++nodes > maxNodes || depth >= maxDepth) return '…';
+    if (open.has(v)) return { $cycle: true };
+    open.add(v);
+    try {
+      if (Array.isArray(v) || v instanceof PyTuple || v instanceof PySet) {
+        const items = Array.isArray(v) ? v : v.items;
+        const out: JsonValue[] = items.slice(0, MAX_ITEMS).map((x) => conv(x, depth + 1));
+        if (items.length > MAX_ITEMS) out.push(`…(${items.length - MAX_ITEMS} more)`);
+        return v instanceof PySet ? { $set: out } : out;
+      }
+      if (v instanceof PyDict) {
+        const out: { [k: string]: JsonValue } = {};
+        let n = 0;
+        for (const [k, val] of v.entries()) {
+          if (n++ >= MAX_ITEMS) { out['…'] = `${v.size - MAX_ITEMS} more`; break; }
+          out[keyText(k)] = conv(val, depth + 1);
+        }
+        return out;
+      }
+      if (v instanceof PyObject) {
+        const out: { [k: string]: JsonValue } = { $class: v.className };
+        const mod = moduleState(v);
+        if (mod) {
+          const children: { [k: string]: JsonValue } = {};
+          const kids = childrenOf(v) ?? [];
+          for (const [seg, child] of kids) children[seg] = conv(child, depth + 1);
+          out.state_dict = children;
+          return out;
+        }
+        const attrs = v.attributes();
+        if (attrs) {
+          let n = 0;
+          for (const [k, val] of attrs.entries()) {
+            if (n++ >= MAX_ITEMS) break;
+            out[keyText(k)] = conv(val, depth + 1);
+          }
+        } else if (v.state !== undefined) {
+          out.$state = conv(v.state, depth + 1);
+        }
+        if (v.args.length && !attrs) out.$args = v.args.slice(0, MAX_ITEMS).map((x) => conv(x, depth + 1));
+        if (v.dictItems) out.$items = conv(v.dictItems, depth + 1);
+        if (v.listItems) out.$list = conv(v.listItems, depth + 1);
+        return out;
+      }
+      return null;
+    } finally {
+      open.delete(v);
+    }
+  };
+  return conv(root, 0);
+}
+
+// ------------------------------------------------------------------ warnings
+
+function fmtBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): string[] {
+  const out: string[] = [];
+  const unsafe = globals.filter((g) => g.unsafe);
+  if (unsafe.length) {
+    const list = unsafe.slice(0, 12).map((g) => `${g.name}${g.count > 1 ? ` ×${g.count}` : ''}`).join(', ');
+    out.push(`pickle uses ${unsafe.length} global${unsafe.length > 1 ? 's' : ''} torch.load(weights_only=True) would refuse: ${list}${unsafe.length > 12 ? ', …' : ''}`);
+  }
+  const dangerous = unsafe.filter((g) => /^(os|posix|nt|subprocess|builtins\.(eval|exec|compile|__import__|getattr|open)|__builtin__\.(eval|exec)|sys|shutil|socket|runpy|pty|webbrowser)(\.|$)/.test(g.name));
+  if (dangerous.length) {
+    out.push(`pickle calls ${dangerous.map((g) => g.name).join(', ')}: torch.load(weights_only=False) would run code from this file (nothing was run here)`);
+  }
+  const prefixed = tensors.filter((t) => /(^|\.)module\./.test(t.name));
+  if (prefixed.length && prefixed.length >= tensors.length / 2) {
+    out.push(`${prefixed.length} of ${tensors.length} tensor names carry the 'module.' prefix of DataParallel/DistributedDataParallel; strip it before load_state_dict into a plain model`);
+  }
+  const cudaDevices = new Set<string>();
+  let cudaStorages = 0;
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (!t.storage || seen.has(t.storage.key)) continue;
+    seen.add(t.storage.key);
+    if (/^cuda/.test(t.storage.device)) { cudaStorages++; cudaDevices.add(t.storage.device); }
+  }
+  if (cudaStorages) {
+    out.push(`${cudaStorages} storage${cudaStorages > 1 ? 's were' : ' was'} saved from ${[...cudaDevices].sort().join(', ')}; torch.load needs map_location='cpu' on a machine without that GPU`);
+  }
+  // storage bytes no tensor covers
+  const extents = new Map<string, { storage: StorageInfo; ranges: Array<[number, number]> }>();
+  for (const t of tensors) {
+    if (!t.storage || t.layout !== 'strided' || t.numpy) continue;
+    const item = dtypeInfo(t.dtype).itemSize || 1;
+    let e = extents.get(t.storage.key);
+    if (!e) { e = { storage: t.storage, ranges: [] }; extents.set(t.storage.key, e); }
+    if (t.shape.some((d) => d === 0)) continue;
+    let span = 1;
+    t.shape.forEach((d, i) => { span += (d - 1) * Math.abs(t.stride[i] ?? 0); });
+    e.ranges.push([t.storageOffset * item, (t.storageOffset + span) * item]);
+  }
+  let wasted = 0;
+  let worst: { name: string; unused: number; total: number } | undefined;
+  for (const { storage, ranges } of extents.values()) {
+    ranges.sort((a, b) => a[0] - b[0]);
+    let covered = 0; let end = 0;
+    for (const [s, e] of ranges) {
+      const from = Math.max(s, end);
+      if (e > from) { covered += e - from; end = e; }
+    }
+    const unused = Math.max(0, storage.bytes - covered);
+    if (unused >= 1024 && unused > storage.bytes / 4) {
+      wasted += unused;
+      if (!worst || unused > worst.unused) {
+        const t = tensors.find((x) => x.storage?.key === storage.key);
+        worst = { name: t?.name ?? storage.key, unused, total: storage.bytes };
+      }
+    }
+  }
+  if (worst) {
+    out.push(`${fmtBytes(wasted)} of saved storage are not covered by any tensor: a small view dragged a big storage into the file (e.g. '${worst.name}' uses ${fmtBytes(worst.total - worst.unused)} of a ${fmtBytes(worst.total)} storage; save a .clone())`);
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+/**
+ * The values the safe pickle machine builds. Nothing here is ever executed: a global is a name, a
+ * reduce of an unknown global is an inert `PyObject` that keeps the class name, its arguments and the
+ * state BUILD gave it.
+ *
+ *   Python      → here
+ *   None        → null
+ *   bool        → boolean
+ *   int         → number (bigint beyond 2^53)
+ *   float       → number
+ *   str         → string
+ *   bytes       → PyBytes
+ *   list        → PyValue[] (a plain array)
+ *   tuple       → PyTuple
+ *   dict        → PyDict (keeps insertion order; `className` for OrderedDict/defaultdict/…)
+ *   set         → PySet
+ *   a global    → PyGlobal (`module.name`)
+ *   an object   → PyObject (placeholder) or whatever a registered reconstructor returned (PyExtension)
+ */
+
+export type PyValue =
+  | null | boolean | number | bigint | string
+  | PyBytes | PyValue[] | PyTuple | PyDict | PySet | PyGlobal | PyObject | PyExtension;
+
+/** Values made by reconstructors outside this folder (tensors, storages, numpy arrays…). */
+export interface PyExtension {
+  readonly pyKind: 'extension';
+  /** a short type label for messages and the content tree */
+  readonly typeName: string;
+  /** BUILD on this value; return false to have the state ignored */
+  setState?(state: PyValue): void;
+}
+
+export class PyBytes {
+  constructor(readonly data: Uint8Array, readonly mutable = false) {}
+}
+
+export class PyTuple {
+  constructor(readonly items: PyValue[]) {}
+}
+
+export class PySet {
+  constructor(readonly items: PyValue[], readonly frozen = false) {}
+}
+
+export class PyGlobal {
+  constructor(readonly module: string, readonly name: string) {}
+  get fullName(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+function keyId(key: PyValue): string | undefined {
+  switch (typeof key) {
+    case 'string': return `s${key}`;
+    case 'number': return `n${key}`;
+    case 'bigint': return `n${key}`;
+    case 'boolean': return `n${key ? 1 : 0}`;
+    default: return key === null ? 'None' : undefined;
+  }
+}
+
+export class PyDict {
+  readonly keys: PyValue[] = [];
+  readonly values: PyValue[] = [];
+  private readonly index = new Map<string, number>();
+  /** attributes BUILD set on the dict object itself (`state_dict._metadata`) */
+  attrs?: PyValue;
+
+  /** `collections.OrderedDict`, `collections.defaultdict`, … ; undefined for a plain dict */
+  constructor(readonly className?: string) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  set(key: PyValue, value: PyValue): void {
+    const id = keyId(key);
+    if (id !== undefined) {
+      const at = this.index.get(id);
+      if (at !== undefined) {
+        this.values[at] = value;
+        return;
+      }
+      this.index.set(id, this.keys.length);
+    }
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  get(key: string | number): PyValue | undefined {
+    const at = this.index.get(keyId(key) ?? '');
+    return at === undefined ? undefined : this.values[at];
+  }
+
+  has(key: string | number): boolean {
+    return this.index.has(keyId(key) ?? '');
+  }
+
+  *entries(): IterableIterator<[PyValue, PyValue]> {
+    for (let i = 0; i < this.keys.length; i++) yield [this.keys[i], this.values[i]];
+  }
+}
+
+/** An object of a class we did not reconstruct: kept inert with everything the pickle said about it. */
+export class PyObject {
+  /** BUILD's argument (usually the instance `__dict__`, or a `(dict, slots)` tuple) */
+  state: PyValue | undefined = undefined;
+  /** APPEND/APPENDS onto the object (list subclasses) */
+  listItems?: PyValue[];
+  /** SETITEM(S) onto the object (dict subclasses) */
+  dictItems?: PyDict;
+
+  constructor(
+    readonly className: string,
+    readonly args: PyValue[],
+    /** how it was made: REDUCE of a callable, NEWOBJ of a class, INST/OBJ */
+    readonly via: 'reduce' | 'newobj' | 'inst' = 'reduce',
+    readonly kwargs?: PyDict,
+  ) {}
+
+  /** The attribute dict BUILD gave this object, merged with slot state; undefined when none. */
+  attributes(): PyDict | undefined {
+    const s = this.state;
+    if (s instanceof PyDict) return s;
+    if (s instanceof PyTuple && s.items.length === 2) {
+      const [d, slots] = s.items;
+      if (d instanceof PyDict && !(slots instanceof PyDict)) return d;
+      const merged = new PyDict();
+      if (d instanceof PyDict) for (const [k, v] of d.entries()) merged.set(k, v);
+      if (slots instanceof PyDict) for (const [k, v] of slots.entries()) merged.set(k, v);
+      return merged;
+    }
+    return undefined;
+  }
+}
+
+export function isExtension(v: unknown): v is PyExtension {
+  return typeof v === 'object' && v !== null && (v as { pyKind?: unknown }).pyKind === 'extension';
+}
+
+export function isTupleOrList(v: PyValue | undefined): v is PyTuple | PyValue[] {
+  return Array.isArray(v) || v instanceof PyTuple;
+}
+
+export function itemsOf(v: PyValue | undefined): PyValue[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof PyTuple) return v.items;
+  return undefined;
+}
+
+/** A JS number from an int-like value (bigint/bool included); undefined otherwise. */
+export function toNumber(v: PyValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return undefined;
+}
+
+/** Short Python-like rendering for keys and messages. */
+export function pyRepr(v: PyValue | undefined, depth = 0): string {
+  if (v === undefined) return '?';
+  if (v === null) return 'None';
+  if (typeof v === 'string') return depth === 0 ? v : `'${v}'`;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (depth > 3) return '…';
+  if (v instanceof PyTuple) return `(${v.items.map((x) => pyRepr(x, depth + 1)).join(', ')}${v.items.length === 1 ? ',' : ''})`;
+  if (Array.isArray(v)) return `[${v.map((x) => pyRepr(x, depth + 1)).join(', ')}]`;
+  if (v instanceof PyBytes) return `<${v.data.length} bytes>`;
+  if (v instanceof PyGlobal) return v.fullName;
+  if (v instanceof PyObject) return `<${v.className}>`;
+  if (v instanceof PyDict) return `<dict of ${v.size}>`;
+  if (v instanceof PySet) return `<set of ${v.items.length}>`;
+  return `<${v.typeName}>`;
+}

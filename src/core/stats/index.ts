@@ -1,0 +1,106 @@
+/**
+ * Tensor statistics over a tensor's own elements, one pass, in worker threads for big tensors.
+ *
+ *   computeStats(tensor, {signal, onProgress, workers})  → TensorStats
+ *   computeStatsMany(tensors, {concurrency, …})          → TensorStats per tensor (errors per tensor)
+ *   statsJson(stats, dtype)                              → the CLI / truth.json shape, null where torch has none
+ *
+ * Finite values only for min/max/mean/std; std is the sample standard deviation (as torch.std; 0 for a single
+ * value); NaN / ±Inf / zero counts; a 64-bin histogram. fp16/bf16/fp8 decoded; 64-bit ints converted to
+ * float64; bool as 0/1; quantized tensors dequantized with their scale / zero point; complex and other
+ * dtypes without a real value give null statistics (count only).
+ */
+import type { TensorInfo, TensorStats } from '../model';
+import { hasNumericValues } from '../decode';
+import { rawBlocks, sourceOf, tensorNumel } from '../elements';
+import { accumulate, finishAccum, newAccum, type Accum } from './kernel';
+import { numericBlock, type StatsJob } from './block';
+import { StatsPool, WorkerFailure } from './pool';
+
+export { StatsPool } from './pool';
+
+export interface StatsOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** use worker threads for big tensors (default: when the bundled worker script is present) */
+  workers?: boolean;
+}
+
+/** Tensors with at least this many elements are split over the worker pool. */
+export const PARALLEL_MIN_ELEMENTS = 1 << 18;
+/** elements per block sent to a worker */
+const WORKER_BLOCK_ELEMENTS = 1 << 18;
+const INLINE_BLOCK_ELEMENTS = 1 << 20;
+
+export function emptyStats(count: number): TensorStats {
+  return { count, min: null, max: null, mean: null, std: null, nan: 0, inf: 0, zeros: 0, histogram: null };
+}
+
+export async function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
+  const numel = tensorNumel(tensor);
+  sourceOf(tensor); // throws a clean UnreadableError where there are no bytes
+  if (!hasNumericValues(tensor.dtype) || numel === 0) return emptyStats(numel);
+  const job: StatsJob = {
+    dtype: tensor.dtype,
+    byteOrder: tensor.storage?.byteOrder ?? 'little',
+    shape: tensor.shape,
+    quant: tensor.quant,
+  };
+  let done = 0;
+  const progress = (count: number) => {
+    done += count;
+    options.onProgress?.(done, numel);
+  };
+  const pool = options.workers === false || numel < PARALLEL_MIN_ELEMENTS ? null : StatsPool.shared();
+  let acc: Accum | undefined;
+  if (pool) {
+    const blocks = rawBlocks(tensor, { blockElements: WORKER_BLOCK_ELEMENTS, signal: options.signal });
+    try {
+      acc = await pool.run(job, blocks, { signal: options.signal, onBlock: progress });
+    } catch (err) {
+      if (!(err instanceof WorkerFailure)) throw err;
+      StatsPool.disable(); // workers unusable here: compute inline from now on
+      done = 0;
+    }
+  }
+  if (!acc) {
+    acc = newAccum();
+    for await (const block of rawBlocks(tensor, { blockElements: INLINE_BLOCK_ELEMENTS, signal: options.signal })) {
+      const values = numericBlock(job, block.bytes, block.first);
+      if (values) accumulate(acc, values);
+      progress(block.count);
+    }
+  }
+  return finishAccum(acc, numel);
+}
+
+export interface ManyOptions extends StatsOptions {
+  /** tensors computed at once (default 4) */
+  concurrency?: number;
+}
+
+/** Statistics for many tensors, a few at a time; a tensor that fails gets its Error instead. */
+export async function computeStatsMany(tensors: TensorInfo[], options: ManyOptions = {}): Promise<Array<TensorStats | Error>> {
+  const out = new Array<TensorStats | Error>(tensors.length);
+  let next = 0;
+  const lanes = Math.max(1, options.concurrency ?? 4);
+  const lane = async () => {
+    while (next < tensors.length) {
+      const i = next++;
+      try {
+        out[i] = await computeStats(tensors[i], { signal: options.signal, workers: options.workers });
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        out[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return out;
+}
+
+/** The JSON form used by `inspect --json --stats` and truth.json: null where torch gives none (complex, empty). */
+export function statsJson(stats: TensorStats, dtype: TensorInfo['dtype']): null | { min: number | null; max: number | null; mean: number | null; std: number | null; nan: number; inf: number; zeros: number; count: number; histogram: TensorStats['histogram'] } {
+  if (stats.count === 0 || !hasNumericValues(dtype)) return null;
+  return { min: stats.min, max: stats.max, mean: stats.mean, std: stats.std, nan: stats.nan, inf: stats.inf, zeros: stats.zeros, count: stats.count, histogram: stats.histogram };
+}

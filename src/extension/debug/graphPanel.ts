@@ -1,0 +1,72 @@
+/** The autograd-graph webview panel: shows one graph (dist/graph.js draws it), saves SVG/DOT exports. */
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { AutogradGraph } from '../../debug/protocol';
+import { graphToDot } from '../../debug/format';
+import { isFromGraphView, type ToGraphView } from '../../../webview/graph/protocol';
+
+export const GRAPH_VIEW_TYPE = 'tensorscope.autogradGraph';
+
+export class GraphPanel {
+  private readonly panel: vscode.WebviewPanel;
+  private ready = false;
+  private pending: ToGraphView | undefined;
+  /** resolves on each `rendered` message (for tests and the bench) */
+  lastRender: { nodes: number; ms: number } | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly title: string, private readonly expr: string, private readonly graph: AutogradGraph) {
+    this.panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, `Autograd: ${title}`, vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')],
+    });
+    this.panel.webview.html = this.html();
+    this.panel.webview.onDidReceiveMessage((m: unknown) => { void this.onMessage(m); });
+    this.post({ type: 'graph', title, expr, graph });
+  }
+
+  private post(m: ToGraphView): void {
+    if (!this.ready) { this.pending = m; return; }
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(m: unknown): Promise<void> {
+    if (!isFromGraphView(m)) return;
+    if (m.type === 'ready') {
+      this.ready = true;
+      if (this.pending) { const p = this.pending; this.pending = undefined; this.post(p); }
+    } else if (m.type === 'rendered') {
+      this.lastRender = { nodes: m.nodes, ms: m.ms };
+    } else if (m.type === 'export') {
+      const content = m.format === 'svg' ? m.content : graphToDot(this.graph);
+      const safe = this.expr.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'graph';
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const uri = await vscode.window.showSaveDialog({
+        defaultUri: base ? vscode.Uri.joinPath(base, `autograd-${safe}.${m.format}`) : undefined,
+        filters: m.format === 'svg' ? { SVG: ['svg'] } : { 'Graphviz DOT': ['dot', 'gv'] },
+      });
+      if (!uri) return;
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(content, 'utf8'));
+      void vscode.window.showInformationMessage(`Tensorscope: saved ${vscode.workspace.asRelativePath(uri)}`);
+    }
+  }
+
+  private html(): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'graph.js'));
+    const csp = `default-src 'none'; img-src ${this.panel.webview.cspSource} data:; style-src ${this.panel.webview.cspSource} 'unsafe-inline'; script-src 'nonce-${nonce}';`;
+    return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Autograd graph</title></head>
+<body><div id="app" data-title="${escapeHtml(this.title)}">Loading the graph…</div>
+<script nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
+  }
+
+  reveal(): void { this.panel.reveal(); }
+  get webviewPanel(): vscode.WebviewPanel { return this.panel; }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c] ?? c));
+}

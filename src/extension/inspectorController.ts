@@ -1,0 +1,308 @@
+/**
+ * One inspector's logic, free of the `vscode` API so it runs in unit tests: loads a checkpoint (from a path or
+ * in memory), answers the webview's requests (pages of rows, details, statistics, slices) and re-reads on demand.
+ * The VS Code side (inspectorPanel.ts) only moves messages and owns the webview.
+ */
+import type { Checkpoint, TensorInfo, TensorStats } from '../core/model';
+import { parseSlice, sliceView } from '../core/slice';
+import { buildRows, numelOf, type TensorRow } from '../shared/rows';
+import { computeSummary } from '../shared/summary';
+import { mapOptimizerParams } from '../shared/content';
+import { explainStrides } from '../shared/explain';
+import { pageOf, queryKey, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
+import type { HostMessage, SliceValues, TensorDetails, WebviewMessage } from '../shared/protocol';
+import { dtypeInfo } from '../core/dtype';
+
+/** The core functions the inspector needs (injected: the real ones in core.ts, fakes in tests). */
+export interface CoreApi {
+  open(path: string, signal: AbortSignal): Promise<Checkpoint>;
+  stats(tensor: TensorInfo, options: { signal: AbortSignal; onProgress?: (fraction: number) => void }): Promise<TensorStats>;
+  slice(tensor: TensorInfo, expr: string, maxElements: number, signal: AbortSignal): Promise<{ shape: number[]; values: Float64Array; truncated: boolean; total: number }>;
+}
+
+export type InspectorSource =
+  | { kind: 'file'; path: string; uri: string }
+  | { kind: 'memory'; checkpoint: Checkpoint; uri: string; title: string };
+
+export interface ControllerOptions {
+  maxSliceElements: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** the largest heatmap side: a slice is narrowed to at most this many rows and columns */
+export const MAX_SIDE = 256;
+
+export class InspectorController {
+  checkpoint: Checkpoint | null = null;
+  rows: TensorRow[] = [];
+  generation = 0;
+  private byName = new Map<string, number>();
+  private cache: { key: string; items: TableItem[] } | null = null;
+  private requests = new Map<number, AbortController>();
+  private statsCache = new Map<string, TensorStats>();
+  private loadAbort: AbortController | null = null;
+  private disposed = false;
+
+  constructor(readonly source: InspectorSource, private readonly core: CoreApi, private readonly post: (m: HostMessage) => void, private readonly options: ControllerOptions) {}
+
+  get path(): string {
+    return this.source.kind === 'file' ? this.source.path : this.source.checkpoint.path;
+  }
+
+  get displayName(): string {
+    if (this.source.kind === 'memory') return this.source.title;
+    return this.path.split(/[\\/]/).filter(Boolean).pop() ?? this.path;
+  }
+
+  /** Load (or re-load) the checkpoint and send `init`. Errors become a `fatal` message, never a throw. */
+  async load(): Promise<boolean> {
+    this.loadAbort?.abort();
+    const abort = new AbortController();
+    this.loadAbort = abort;
+    this.post({ type: 'loading', file: this.displayName });
+    const t0 = Date.now();
+    let cp: Checkpoint;
+    try {
+      cp = this.source.kind === 'file' ? await this.core.open(this.source.path, abort.signal) : this.source.checkpoint;
+    } catch (e) {
+      if (abort.signal.aborted || this.disposed) return false;
+      const message = e instanceof Error ? e.message : String(e);
+      this.options.log?.('error', `${this.path}: ${message}`);
+      this.post({ type: 'fatal', file: this.displayName, message });
+      return false;
+    }
+    if (abort.signal.aborted || this.disposed) {
+      if (this.source.kind === 'file') await cp.close().catch(() => undefined);
+      return false;
+    }
+    const old = this.checkpoint;
+    this.checkpoint = cp;
+    this.rows = buildRows(cp.tensors);
+    this.byName = new Map(this.rows.map((r) => [r.name, r.index]));
+    this.cache = null;
+    this.statsCache.clear();
+    this.generation++;
+    if (old && old !== cp && this.source.kind === 'file') await old.close().catch(() => undefined);
+    this.sendInit();
+    this.options.log?.('info', `opened ${this.path}: ${cp.format}, ${cp.tensors.length} tensors in ${Date.now() - t0} ms`);
+    return true;
+  }
+
+  /** (Re-)send the loaded checkpoint's summary to the webview (after a reload of the webview itself). */
+  sendInit(): void {
+    const cp = this.checkpoint;
+    if (!cp) return;
+    const summary = computeSummary(cp);
+    this.post({
+      type: 'init',
+      file: { uri: this.source.uri, path: this.path, name: this.displayName, format: cp.format, generation: this.generation },
+      summary,
+      content: cp.content,
+      optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
+      tensorCount: cp.tensors.length,
+    });
+  }
+
+  tensor(name: string): TensorInfo | undefined {
+    const i = this.byName.get(name);
+    return i === undefined || !this.checkpoint ? undefined : this.checkpoint.tensors[i];
+  }
+
+  items(query: TableQuery): { key: string; items: TableItem[] } {
+    const key = queryKey(query);
+    if (!this.cache || this.cache.key !== key) this.cache = { key, items: visibleItems(this.rows, query) };
+    return this.cache;
+  }
+
+  /** Handle one validated message from the webview. */
+  async handle(msg: WebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'getPage': {
+        const { key, items } = this.items(msg.query);
+        if (msg.focus !== undefined) {
+          const focus = msg.focus;
+          const focusIndex = items.findIndex((it) => it.kind === 'tensor' && it.row.name === focus);
+          const start = focusIndex < 0 ? msg.start : Math.floor(focusIndex / Math.max(msg.count, 1)) * msg.count;
+          this.post({ type: 'page', requestId: msg.requestId, queryKey: key, ...pageOf(items, start, msg.count), focusIndex });
+          return;
+        }
+        const page = pageOf(items, msg.start, msg.count);
+        this.post({ type: 'page', requestId: msg.requestId, queryKey: key, ...page });
+        return;
+      }
+      case 'getDetails': {
+        const d = this.details(msg.name);
+        if (d) this.post({ type: 'details', requestId: msg.requestId, details: d });
+        else this.post({ type: 'error', requestId: msg.requestId, message: `no tensor named ${msg.name}` });
+        return;
+      }
+      case 'computeStats':
+        return this.runStats(msg.requestId, msg.name);
+      case 'getValues':
+        return this.runValues(msg.requestId, msg.name, msg.expr, Math.min(msg.maxElements, this.options.maxSliceElements));
+      case 'cancel':
+        this.requests.get(msg.requestId)?.abort();
+        this.requests.delete(msg.requestId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  details(name: string): TensorDetails | null {
+    const t = this.tensor(name);
+    const idx = this.byName.get(name);
+    if (!t || idx === undefined) return null;
+    const row = this.rows[idx];
+    let itemSize = 0;
+    try { itemSize = dtypeInfo(t.dtype).itemSize; } catch { /* unknown dtype */ }
+    const storageNumel = t.storage && itemSize ? Math.floor(t.storage.bytes / itemSize) : null;
+    const sharing: TensorDetails['sharing'] = [];
+    let sharingTotal = 0;
+    if (t.storage) {
+      for (const r of this.rows) {
+        if (r.storageKey === t.storage.key && r.index !== idx) {
+          sharingTotal++;
+          if (sharing.length < 200) sharing.push({ index: r.index, name: r.name, offset: r.offset, shape: r.shape });
+        }
+      }
+    }
+    return {
+      row,
+      explanation: explainStrides(t.shape, t.stride, t.storageOffset, storageNumel, t.layout),
+      storage: t.storage ? { key: t.storage.key, dtype: t.storage.dtype, bytes: t.storage.bytes, device: t.storage.device, where: t.storage.source?.describe() ?? '(no bytes in the file)', numel: storageNumel ?? 0 } : null,
+      sharing,
+      sharingTotal,
+      stats: this.statsCache.get(name) ?? null,
+      suggestedSlice: suggestSlice(t.shape),
+    };
+  }
+
+  private track(requestId: number): AbortController {
+    this.requests.get(requestId)?.abort();
+    const a = new AbortController();
+    this.requests.set(requestId, a);
+    return a;
+  }
+
+  private async runStats(requestId: number, name: string): Promise<void> {
+    const t = this.tensor(name);
+    if (!t) { this.post({ type: 'error', requestId, message: `no tensor named ${name}` }); return; }
+    const cached = this.statsCache.get(name);
+    if (cached) { this.post({ type: 'stats', requestId, name, stats: cached }); return; }
+    const a = this.track(requestId);
+    const generation = this.generation;
+    let last = 0;
+    try {
+      const stats = await this.core.stats(t, {
+        signal: a.signal,
+        onProgress: (fraction) => {
+          const now = Date.now();
+          if (now - last > 100) { last = now; this.post({ type: 'statsProgress', requestId, fraction }); }
+        },
+      });
+      if (generation !== this.generation) return;
+      this.statsCache.set(name, stats);
+      this.post({ type: 'stats', requestId, name, stats });
+    } catch (e) {
+      this.post({ type: 'error', requestId, message: a.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e) });
+    } finally {
+      if (this.requests.get(requestId) === a) this.requests.delete(requestId);
+    }
+  }
+
+  /** statistics of every tensor in turn (cancellable); `onProgress(done, total)` after each */
+  async computeAllStats(signal: AbortSignal, onProgress: (done: number, total: number, name: string) => void): Promise<{ done: number; withNonFinite: string[] }> {
+    const cp = this.checkpoint;
+    if (!cp) return { done: 0, withNonFinite: [] };
+    const withNonFinite: string[] = [];
+    let done = 0;
+    for (const t of cp.tensors) {
+      if (signal.aborted) break;
+      let s = this.statsCache.get(t.name);
+      if (!s && t.storage && t.layout === 'strided') {
+        try {
+          s = await this.core.stats(t, { signal });
+          this.statsCache.set(t.name, s);
+        } catch (e) {
+          if (signal.aborted) break;
+          this.options.log?.('warn', `statistics of ${t.name}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (s && (s.nan > 0 || s.inf > 0)) withNonFinite.push(t.name);
+      done++;
+      onProgress(done, cp.tensors.length, t.name);
+    }
+    return { done, withNonFinite };
+  }
+
+  private async runValues(requestId: number, name: string, expr: string, maxElements: number): Promise<void> {
+    const t = this.tensor(name);
+    if (!t) { this.post({ type: 'error', requestId, message: `no tensor named ${name}` }); return; }
+    if (t.layout !== 'strided' || !t.storage) { this.post({ type: 'error', requestId, message: `${name} has no strided storage to read values from` }); return; }
+    const a = this.track(requestId);
+    try {
+      const parsed = parseSlice(expr, t.shape);
+      const view = sliceView(parsed, t.stride, t.storageOffset);
+      const shown = narrowShape(view.shape, maxElements);
+      const narrow: TensorInfo = { ...t, shape: shown, stride: view.stride, storageOffset: view.storageOffset, contiguous: false };
+      const r = await this.core.slice(narrow, '', maxElements, a.signal);
+      const complex = r.shape.length === shown.length + 1;
+      const values: Array<number | string> = [];
+      if (complex) {
+        for (let i = 0; i + 1 < r.values.length; i += 2) values.push(complexText(r.values[i], r.values[i + 1]));
+      } else {
+        for (const v of r.values) values.push(Number.isFinite(v) ? v : String(v));
+      }
+      const out: SliceValues = { expr: parsed.normalized, shape: view.shape, shownShape: shown, values, truncated: numelOf(shown) < numelOf(view.shape) };
+      this.post({ type: 'values', requestId, values: out });
+    } catch (e) {
+      this.post({ type: 'error', requestId, message: a.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e) });
+    } finally {
+      if (this.requests.get(requestId) === a) this.requests.delete(requestId);
+    }
+  }
+
+  cancelAll(): void {
+    for (const a of this.requests.values()) a.abort();
+    this.requests.clear();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.loadAbort?.abort();
+    this.cancelAll();
+    if (this.checkpoint && this.source.kind === 'file') await this.checkpoint.close().catch(() => undefined);
+    this.checkpoint = null;
+  }
+}
+
+function complexText(re: number, im: number): string {
+  const r = Number.isFinite(re) ? +re.toPrecision(6) : String(re);
+  const i = Number.isFinite(im) ? +Math.abs(im).toPrecision(6) : String(Math.abs(im));
+  return `${r}${im < 0 || Object.is(im, -0) ? '-' : '+'}${i}j`;
+}
+
+/**
+ * Bound a selection for display: the last two dimensions keep up to MAX_SIDE entries each (fewer when the
+ * element budget is smaller), leading dimensions keep their first index only.
+ */
+export function narrowShape(shape: readonly number[], maxElements: number): number[] {
+  if (numelOf(shape) <= maxElements) return [...shape];
+  const out = [...shape];
+  for (let d = 0; d < out.length - 2; d++) out[d] = Math.min(out[d], 1);
+  if (out.length === 1) { out[0] = Math.min(out[0], maxElements); return out; }
+  const n = out.length;
+  let cols = Math.min(out[n - 1], MAX_SIDE, maxElements);
+  let rows = Math.min(out[n - 2], MAX_SIDE, Math.max(1, Math.floor(maxElements / Math.max(cols, 1))));
+  if (rows * cols > maxElements) cols = Math.max(1, Math.floor(maxElements / rows));
+  out[n - 1] = cols;
+  out[n - 2] = rows;
+  return out;
+}
+
+/** A slice that gives a 2D picture: the last two dims whole, earlier dims at 0 (`[0, 0, :, :]`). */
+export function suggestSlice(shape: readonly number[]): string {
+  if (shape.length <= 2) return `[${shape.map(() => ':').join(', ')}]`;
+  return `[${shape.map((_, i) => (i < shape.length - 2 ? '0' : ':')).join(', ')}]`;
+}

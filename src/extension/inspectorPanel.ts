@@ -1,0 +1,203 @@
+/**
+ * One inspector in VS Code: a webview (a custom editor's or a panel's) bound to an InspectorController.
+ * Moves validated messages both ways, re-reads the file when it changes on disk (the webview keeps its
+ * place: it re-requests its current page with its own query), and runs "Compute All Statistics" with a
+ * cancellable progress notification.
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import type { Checkpoint, TensorInfo } from '../core/model';
+import { parseWebviewMessage, type HostMessage } from '../shared/protocol';
+import { InspectorController, type CoreApi, type InspectorSource } from './inspectorController';
+import type { InspectorRegistry, OpenInspector } from './inspectorRegistry';
+import { inspectorHtml, webviewOptions } from './html';
+import { inspectorSettings } from './settings';
+import { log } from './log';
+
+let nextId = 1;
+
+export const PANEL_VIEW_TYPE = 'tensorscope.inspectorPanel';
+
+export class Inspector implements OpenInspector, vscode.Disposable {
+  readonly id = `inspector-${nextId++}`;
+  readonly controller: InspectorController;
+  private readonly disposables: vscode.Disposable[] = [];
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private pendingReveal: string | undefined;
+  private webviewReady = false;
+  private loaded: Promise<boolean> | undefined;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    source: InspectorSource,
+    private readonly registry: InspectorRegistry,
+    extensionUri: vscode.Uri,
+    core: CoreApi,
+  ) {
+    const settings = inspectorSettings();
+    this.controller = new InspectorController(source, core, (m) => this.post(m), {
+      maxSliceElements: settings.maxSliceElements,
+      log: (level, message) => (level === 'error' ? log().error(message) : level === 'warn' ? log().warn(message) : log().info(message)),
+    });
+    panel.webview.options = webviewOptions(extensionUri);
+    panel.webview.html = inspectorHtml(panel.webview, extensionUri, this.title);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) registry.setActive(this); }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    if (source.kind === 'file' && settings.reloadOnChange) this.watch(source.path);
+    registry.add(this);
+    this.loaded = this.controller.load().then((ok) => { registry.notifyChanged(); return ok; });
+  }
+
+  get title(): string {
+    return this.controller.displayName;
+  }
+
+  get uri(): vscode.Uri | undefined {
+    return this.controller.source.kind === 'file' ? vscode.Uri.file(this.controller.source.path) : undefined;
+  }
+
+  get checkpoint(): Checkpoint | null {
+    return this.controller.checkpoint;
+  }
+
+  tensor(name: string): TensorInfo | undefined {
+    return this.controller.tensor(name);
+  }
+
+  private post(m: HostMessage): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  reveal(tensorName?: string): void {
+    this.panel.reveal(undefined, false);
+    if (tensorName) {
+      if (this.webviewReady && this.controller.checkpoint) this.post({ type: 'reveal', name: tensorName });
+      else this.pendingReveal = tensorName;
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      log().warn(`dropped a malformed message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    switch (msg.type) {
+      case 'ready':
+        this.webviewReady = true;
+        // the webview (re)started: after hiding or a reload it has lost everything but its state
+        if (await this.loaded) this.controller.sendInit();
+        if (this.pendingReveal) { this.post({ type: 'reveal', name: this.pendingReveal }); this.pendingReveal = undefined; }
+        return;
+      case 'copy':
+        await vscode.env.clipboard.writeText(msg.text);
+        vscode.window.setStatusBarMessage(`Copied ${msg.text.length > 60 ? msg.text.slice(0, 57) + '…' : msg.text}`, 2000);
+        return;
+      case 'log':
+        if (msg.level === 'error') log().error(`webview: ${msg.message}`);
+        else if (msg.level === 'warn') log().warn(`webview: ${msg.message}`);
+        else log().info(`webview: ${msg.message}`);
+        return;
+      case 'command':
+        if (msg.command === 'computeAllStats') await this.computeAllStatistics();
+        else if (msg.command === 'reload') await this.reload();
+        return;
+      case 'locate':
+        return;
+      default:
+        await this.controller.handle(msg);
+    }
+  }
+
+  private watch(file: string): void {
+    const uri = vscode.Uri.file(file);
+    let pattern: vscode.RelativePattern;
+    try {
+      // a folder (distributed checkpoint, sharded set) changes through its files
+      pattern = new vscode.RelativePattern(uri, '**/*');
+      void vscode.workspace.fs.stat(uri).then((st) => {
+        if (st.type & vscode.FileType.Directory) return;
+        this.watcher?.dispose();
+        this.watcher = this.makeWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+      }, () => undefined);
+    } catch {
+      return;
+    }
+    this.watcher = this.makeWatcher(pattern);
+  }
+
+  private watcher: vscode.Disposable | undefined;
+
+  private makeWatcher(pattern: vscode.RelativePattern): vscode.Disposable {
+    const w = vscode.workspace.createFileSystemWatcher(pattern);
+    const onChange = () => this.scheduleReload();
+    w.onDidChange(onChange);
+    w.onDidCreate(onChange);
+    w.onDidDelete(onChange);
+    return w;
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      log().info(`${this.controller.path} changed on disk; re-reading`);
+      void this.reload();
+    }, inspectorSettings().reloadDelayMs);
+  }
+
+  async reload(): Promise<void> {
+    this.loaded = this.controller.load();
+    await this.loaded;
+    this.registry.notifyChanged();
+  }
+
+  async computeAllStatistics(): Promise<void> {
+    const cp = this.controller.checkpoint;
+    if (!cp) return;
+    const total = cp.tensors.length;
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Tensorscope: statistics of ${total} tensors in ${this.title}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        const t0 = Date.now();
+        let lastPost = 0;
+        try {
+          const r = await this.controller.computeAllStats(abort.signal, (done, n, name) => {
+            progress.report({ increment: 100 / Math.max(n, 1), message: `${done}/${n} ${name}` });
+            const now = Date.now();
+            if (now - lastPost > 200 || done === n) { lastPost = now; this.post({ type: 'allStats', done, total: n, finished: false }); }
+          });
+          this.post({ type: 'allStats', done: r.done, total, finished: true });
+          const secs = ((Date.now() - t0) / 1000).toFixed(1);
+          log().info(`statistics of ${r.done}/${total} tensors of ${this.controller.path} in ${secs} s${abort.signal.aborted ? ' (cancelled)' : ''}`);
+          if (abort.signal.aborted) {
+            void vscode.window.showInformationMessage(`Tensorscope: statistics cancelled after ${r.done} of ${total} tensors.`);
+          } else if (r.withNonFinite.length) {
+            void vscode.window.showWarningMessage(`Tensorscope: ${r.withNonFinite.length} tensor(s) hold NaN or Inf: ${r.withNonFinite.slice(0, 5).join(', ')}${r.withNonFinite.length > 5 ? ', …' : ''}`);
+          } else {
+            void vscode.window.showInformationMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; no NaN or Inf.`);
+          }
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  }
+
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.watcher?.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.registry.remove(this);
+    void this.controller.dispose();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Strides explained in words: which dimensions are transposed or broadcast, why a tensor is not contiguous,
+ * whether `.view(...)` would work, and how much of its storage it uses. Pure; built on core/layout.
+ */
+import { contiguousStrides, isContiguous, memoryFormatOf, storageExtent, viewStrides } from '../core/layout';
+
+export interface StrideExplanation {
+  /** one-line verdict: `contiguous`, `transposed (dims 0 and 1 swapped)`, … */
+  verdict: string;
+  /** sentences, plain text */
+  notes: string[];
+  /** the strides a contiguous tensor of this shape would have */
+  contiguousStride: number[];
+  /** whether `.view(-1)` works (torch's computeStride); null for sparse / no strides */
+  flatViewWorks: boolean | null;
+  /** the order of dims from outermost to innermost in memory (by stride), when it is a permutation of a dense layout */
+  permutation: number[] | null;
+  /** storage elements [first, last] the tensor touches, null when empty */
+  extent: { first: number; last: number } | null;
+}
+
+const fmt = (a: readonly number[]) => `(${a.join(', ')}${a.length === 1 ? ',' : ''})`;
+
+/** Dims ordered by stride, outermost first (ties: size-1 dims and the original order). */
+function memoryOrder(shape: readonly number[], stride: readonly number[]): number[] {
+  return shape.map((_, i) => i).sort((a, b) => stride[b] - stride[a] || (shape[a] === 1 ? -1 : 0) - (shape[b] === 1 ? -1 : 0) || a - b);
+}
+
+export function explainStrides(shape: readonly number[], stride: readonly number[], storageOffset: number, storageNumel: number | null, layout = 'strided'): StrideExplanation {
+  const notes: string[] = [];
+  const cstride = contiguousStrides(shape);
+  const extent = layout === 'strided' && stride.length === shape.length ? storageExtent(shape, stride, storageOffset) : null;
+  if (layout !== 'strided' || stride.length !== shape.length) {
+    return { verdict: `${layout} layout (no strides)`, notes: ['Sparse tensors store indices and values as separate component tensors; see those for their layout.'], contiguousStride: cstride, flatViewWorks: null, permutation: null, extent: null };
+  }
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const contiguous = isContiguous(shape, stride);
+  const fmtName = memoryFormatOf(shape, stride);
+  const flat = numel > 0 ? viewStrides(shape, stride, [numel]) !== null : true;
+  let verdict: string;
+  let permutation: number[] | null = null;
+
+  if (contiguous) {
+    verdict = 'contiguous';
+    notes.push(`Row-major: the last dimension is adjacent in memory; strides ${fmt(stride)} are those of a fresh tensor of this shape.`);
+  } else {
+    const reasons: string[] = [];
+    const broadcast = shape.map((d, i) => (stride[i] === 0 && d > 1 ? i : -1)).filter((i) => i >= 0);
+    if (broadcast.length) {
+      reasons.push(`dimension${broadcast.length > 1 ? 's' : ''} ${broadcast.join(', ')} ha${broadcast.length > 1 ? 've' : 's'} stride 0: the same elements repeat (a broadcast, \`expand\`), so the tensor shows more elements than its storage holds`);
+    }
+    const order = memoryOrder(shape, stride);
+    const isPermuted = order.some((d, i) => d !== i && shape[d] !== 1);
+    // dense in some order: a permutation of a contiguous tensor
+    const permShape = order.map((d) => shape[d]);
+    const permStride = order.map((d) => stride[d]);
+    const denseInOrder = !broadcast.length && isContiguous(permShape, permStride);
+    if (isPermuted) {
+      permutation = order;
+      const moved = order.map((d, i) => (d !== i ? d : -1)).filter((d) => d >= 0 && shape[d] !== 1);
+      if (fmtName === 'channels_last' || fmtName === 'channels_last_3d') {
+        reasons.push(`it is stored ${fmtName}: channels (dim 1) are innermost in memory (\`x.to(memory_format=torch.${fmtName})\`)`);
+      } else if (moved.length === 2) {
+        reasons.push(`dimensions ${moved[0]} and ${moved[1]} are transposed: in memory the order is ${fmt(order)} (\`.transpose(${moved[0]}, ${moved[1]})\`${shape.length === 2 ? ' or `.t()`' : ''} of a contiguous tensor)`);
+      } else {
+        reasons.push(`dimensions are permuted: in memory the order is ${fmt(order)} (\`.permute(${order.join(', ')})\` of a contiguous tensor would give it)`);
+      }
+    }
+    if (!denseInOrder && !broadcast.length) {
+      // gaps: a stride larger than the dense one in memory order
+      const gapDims: number[] = [];
+      let expected = 1;
+      for (let k = order.length - 1; k >= 0; k--) {
+        const d = order[k];
+        if (shape[d] === 1) continue;
+        if (stride[d] !== expected) gapDims.push(d);
+        expected = stride[d] * shape[d];
+      }
+      if (gapDims.length) {
+        reasons.push(`dimension${gapDims.length > 1 ? 's' : ''} ${gapDims.reverse().join(', ')} skip${gapDims.length > 1 ? '' : 's'} elements (stride larger than the size of what lies inside it): a slice with a step or a narrowed inner dimension, e.g. \`x[:, ::2]\` or \`x[:, :k]\``);
+      }
+    }
+    verdict = fmtName === 'channels_last' || fmtName === 'channels_last_3d' ? fmtName
+      : broadcast.length ? 'expanded (broadcast)'
+      : isPermuted && denseInOrder ? 'transposed / permuted'
+      : 'non-contiguous';
+    notes.push(`Not contiguous: a contiguous tensor of this shape has strides ${fmt(cstride)}, this one ${fmt(stride)}.`);
+    for (const r of reasons) notes.push(`Because ${r}.`);
+  }
+
+  if (numel > 0) {
+    notes.push(flat
+      ? '`.view(-1)` works (no copy).'
+      : '`.view(-1)` fails ("view size is not compatible with input tensor\'s size and stride"); use `.reshape(-1)` (copies) or `.contiguous().view(-1)`.');
+  }
+  if (storageOffset > 0) notes.push(`Starts at element ${storageOffset} of its storage, so it is a view into a larger storage (a slice, a chunk, or tied/shared weights).`);
+  if (extent && storageNumel !== null && storageNumel > 0) {
+    const used = extent.last - extent.first + 1;
+    if (used < storageNumel) {
+      notes.push(`Touches storage elements ${extent.first}…${extent.last} of ${storageNumel}; the rest of the storage belongs to other views or was saved without \`.clone()\`.`);
+    }
+  }
+  return { verdict, notes, contiguousStride: cstride, flatViewWorks: numel > 0 ? flat : true, permutation, extent };
+}
+
+/** Whether `.view(newShape)` works for this tensor; `-1` is inferred. Returns the resulting strides or an error line. */
+export function tryView(shape: readonly number[], stride: readonly number[], newShape: readonly number[]): { ok: true; stride: number[] } | { ok: false; reason: string } {
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const unknown = newShape.filter((d) => d === -1).length;
+  if (unknown > 1) return { ok: false, reason: 'only one dimension can be inferred' };
+  const known = newShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const resolved = newShape.map((d) => (d === -1 ? (known ? numel / known : 0) : d));
+  if (resolved.some((d) => !Number.isInteger(d) || d < 0) || resolved.reduce((a, b) => a * b, 1) !== numel) {
+    return { ok: false, reason: `shape '[${newShape.join(', ')}]' is invalid for input of size ${numel}` };
+  }
+  const s = viewStrides(shape, stride, resolved);
+  return s ? { ok: true, stride: s } : { ok: false, reason: "view size is not compatible with input tensor's size and stride; use .reshape(...)" };
+}

@@ -1,0 +1,243 @@
+/**
+ * The table's logic, pure and shared: filter (substring or glob), sort by any column, group by module prefix
+ * as a collapsible tree, and cut the result into pages. The host runs it over all rows; the webview only ever
+ * receives the page it shows.
+ */
+import type { TensorRow } from './rows';
+
+export const COLUMNS = ['name', 'dtype', 'shape', 'stride', 'offset', 'layout', 'storage', 'device', 'numel', 'bytes'] as const;
+export type ColumnId = (typeof COLUMNS)[number];
+
+export function isColumnId(x: unknown): x is ColumnId {
+  return typeof x === 'string' && (COLUMNS as readonly string[]).includes(x);
+}
+
+export interface TableQuery {
+  /** substring (case-insensitive) or glob (`*`, `?`, `[abc]`) over the name; `dtype:`/`device:` terms filter columns */
+  filter: string;
+  sort: { column: ColumnId; descending: boolean } | null;
+  /** tree by module prefix (true) or flat list (false) */
+  grouped: boolean;
+  /** prefixes of collapsed groups */
+  collapsed: string[];
+}
+
+export const DEFAULT_QUERY: TableQuery = { filter: '', sort: null, grouped: true, collapsed: [] };
+
+export interface GroupItem {
+  kind: 'group';
+  /** full prefix without trailing dot (`layer1.0`) */
+  prefix: string;
+  /** what the tree shows (the part of the prefix below the parent group; chains are merged: `layer1.0`) */
+  label: string;
+  depth: number;
+  /** tensors below this group (after filtering) */
+  count: number;
+  numel: number;
+  bytes: number;
+  collapsed: boolean;
+}
+
+export interface TensorItem {
+  kind: 'tensor';
+  depth: number;
+  /** the name below the enclosing group (`weight`), the full name when flat */
+  label: string;
+  row: TensorRow;
+}
+
+export type TableItem = GroupItem | TensorItem;
+
+/** A matcher for the filter text: glob when it has `*`, `?` or `[`, else case-insensitive substring. */
+export function nameMatcher(pattern: string): (name: string) => boolean {
+  const p = pattern.trim();
+  if (!p) return () => true;
+  if (/[*?[]/.test(p)) {
+    const re = globToRegExp(p);
+    return (name) => re.test(name);
+  }
+  const lower = p.toLowerCase();
+  return (name) => name.toLowerCase().includes(lower);
+}
+
+/** `layer*.weight` → /^layer.*\.weight$/i (a glob must match the whole name) */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) { re += '\\['; continue; }
+      let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+      if (body.startsWith('!')) body = '^' + body.slice(1);
+      re += `[${body}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 'i');
+}
+
+/** Split the filter into column terms (`dtype:float16 device:cuda`) and the name pattern (the rest). */
+export function parseFilter(filter: string): { name: string; terms: Array<{ column: 'dtype' | 'device' | 'layout'; value: string }> } {
+  const terms: Array<{ column: 'dtype' | 'device' | 'layout'; value: string }> = [];
+  const rest: string[] = [];
+  for (const word of filter.trim().split(/\s+/).filter(Boolean)) {
+    const m = /^(dtype|device|layout):(.+)$/i.exec(word);
+    if (m) terms.push({ column: m[1].toLowerCase() as 'dtype' | 'device' | 'layout', value: m[2].toLowerCase() });
+    else rest.push(word);
+  }
+  return { name: rest.join(' '), terms };
+}
+
+export function rowMatcher(filter: string): (row: TensorRow) => boolean {
+  const { name, terms } = parseFilter(filter);
+  const byName = nameMatcher(name);
+  return (row) => {
+    for (const t of terms) {
+      const v = t.column === 'dtype' ? row.dtype : t.column === 'device' ? row.device : layoutText(row);
+      if (!v.toLowerCase().includes(t.value)) return false;
+    }
+    return byName(row.name);
+  };
+}
+
+function layoutText(row: TensorRow): string {
+  return row.contiguous ? 'contiguous' : `${row.memoryFormat} non-contiguous`;
+}
+
+function compareArrays(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Compare two rows on a column; ties keep file order whatever the direction. */
+export function compareRows(a: TensorRow, b: TensorRow, column: ColumnId, descending = false): number {
+  const c = compareColumn(a, b, column);
+  return (descending ? -c : c) || a.index - b.index;
+}
+
+function compareColumn(a: TensorRow, b: TensorRow, column: ColumnId): number {
+  let c = 0;
+  switch (column) {
+    case 'name': c = collator.compare(a.name, b.name); break;
+    case 'dtype': c = collator.compare(a.dtype, b.dtype); break;
+    case 'shape': c = a.shape.length - b.shape.length || compareArrays(a.shape, b.shape); break;
+    case 'stride': c = compareArrays(a.stride, b.stride); break;
+    case 'offset': c = a.offset - b.offset; break;
+    case 'layout': c = collator.compare(layoutText(a), layoutText(b)); break;
+    case 'storage': c = collator.compare(a.storageKey ?? '', b.storageKey ?? '') || a.offset - b.offset; break;
+    case 'device': c = collator.compare(a.device, b.device); break;
+    case 'numel': c = a.numel - b.numel; break;
+    case 'bytes': c = a.bytes - b.bytes; break;
+  }
+  return c;
+}
+
+interface Node {
+  prefix: string;
+  children: Map<string, Node>;
+  tensors: Array<{ row: TensorRow; label: string }>;
+  count: number;
+  numel: number;
+  bytes: number;
+  /** position of the first tensor below, to keep file order among groups */
+  first: number;
+}
+
+function newNode(prefix: string): Node {
+  return { prefix, children: new Map(), tensors: [], count: 0, numel: 0, bytes: 0, first: Infinity };
+}
+
+/**
+ * The visible items for a query: filtered, sorted, grouped (with collapsed groups' children left out).
+ * O(n log n); the host caches the result per query.
+ */
+export function visibleItems(rows: readonly TensorRow[], query: TableQuery): TableItem[] {
+  const match = rowMatcher(query.filter);
+  let kept = rows.filter(match);
+  if (query.sort) {
+    const { column, descending } = query.sort;
+    kept = [...kept].sort((a, b) => compareRows(a, b, column, descending));
+  }
+  if (!query.grouped) return kept.map((row) => ({ kind: 'tensor', depth: 0, label: row.name, row }));
+
+  const root = newNode('');
+  kept.forEach((row, order) => {
+    const parts = row.name.split('.');
+    let node = root;
+    const update = (n: Node) => { n.count++; n.numel += row.numel; n.bytes += row.bytes; if (order < n.first) n.first = order; };
+    update(root);
+    for (let i = 0; i < parts.length - 1; i++) {
+      const key = parts[i];
+      let child = node.children.get(key);
+      if (!child) {
+        child = newNode(node.prefix ? `${node.prefix}.${key}` : key);
+        node.children.set(key, child);
+      }
+      node = child;
+      update(node);
+    }
+    node.tensors.push({ row, label: parts[parts.length - 1] });
+  });
+
+  const collapsed = new Set(query.collapsed);
+  const out: TableItem[] = [];
+  const emit = (node: Node, depth: number) => {
+    // tensors and sub-groups interleaved by first appearance in the (sorted or file) order
+    type Entry = { order: number; item: () => void };
+    const entries: Entry[] = [];
+    node.tensors.forEach((t, i) => entries.push({ order: orderOf.get(t.row) ?? i, item: () => out.push({ kind: 'tensor', depth, label: t.label, row: t.row }) }));
+    for (const [key, child0] of node.children) {
+      // merge chains: a group whose only content is one sub-group shows as `a.b`
+      let child = child0;
+      let label = key;
+      while (child.tensors.length === 0 && child.children.size === 1) {
+        const [k, c] = child.children.entries().next().value as [string, Node];
+        label += `.${k}`;
+        child = c;
+      }
+      const g = child;
+      entries.push({
+        order: g.first,
+        item: () => {
+          const isCollapsed = collapsed.has(g.prefix);
+          out.push({ kind: 'group', prefix: g.prefix, label, depth, count: g.count, numel: g.numel, bytes: g.bytes, collapsed: isCollapsed });
+          if (!isCollapsed) emit(g, depth + 1);
+        },
+      });
+    }
+    entries.sort((a, b) => a.order - b.order);
+    for (const e of entries) e.item();
+  };
+  const orderOf = new Map<TensorRow, number>();
+  kept.forEach((row, i) => orderOf.set(row, i));
+  emit(root, 0);
+  return out;
+}
+
+/** Every group prefix of the current view (for "collapse all"). */
+export function allGroupPrefixes(rows: readonly TensorRow[]): string[] {
+  const set = new Set<string>();
+  for (const r of rows) {
+    const parts = r.name.split('.');
+    for (let i = 1; i < parts.length; i++) set.add(parts.slice(0, i).join('.'));
+  }
+  return [...set];
+}
+
+/** One page of items; `start` is clamped to the list. */
+export function pageOf<T>(items: readonly T[], start: number, count: number): { start: number; total: number; items: T[] } {
+  const total = items.length;
+  const s = Math.max(0, Math.min(Math.floor(start), total));
+  const n = Math.max(0, Math.min(Math.floor(count), 1000));
+  return { start: s, total, items: items.slice(s, s + n) };
+}
+
+/** A stable key for caching a query's result. */
+export function queryKey(q: TableQuery): string {
+  return JSON.stringify([q.filter.trim(), q.sort?.column ?? null, q.sort?.descending ?? false, q.grouped, [...q.collapsed].sort()]);
+}

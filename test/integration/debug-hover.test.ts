@@ -1,0 +1,142 @@
+/**
+ * Live hovers through real debugpy + real torch: the fixture writes what torch says about each
+ * tensor before the breakpoint line; Tensorscope's answers (one evaluate each) must agree.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runToLine, type StoppedSession } from '../../src/debug/session';
+import { isLiveTensor, type HoverAnswer, type LiveTensor } from '../../src/debug/protocol';
+import { hoverMarkdown, tensorLine, inlineText } from '../../src/debug/format';
+import { HELPER_MODULE } from '../../src/debug/tensorHelper';
+import { close, fixtures, lineOf, missingPython, python } from './debug-util';
+
+const skip = missingPython();
+let tmp = '';
+let s: StoppedSession | undefined;
+let expected: Record<string, Record<string, unknown> & { stats?: Record<string, number | null> }> = {};
+
+before(async () => {
+  if (skip) return;
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'ts-debug-hover-'));
+  const out = path.join(tmp, 'expected.json');
+  const script = path.join(fixtures, 'hover_cases.py');
+  s = await runToLine({ script, line: lineOf(script), python, args: [out] });
+  expected = JSON.parse(readFileSync(out, 'utf8')) as typeof expected;
+});
+after(async () => {
+  await s?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+function tensorOf(a: HoverAnswer): LiveTensor {
+  assert.ok(!('error' in a), `unexpected error: ${'error' in a ? a.error : ''}`);
+  assert.ok(isLiveTensor(a as LiveTensor), `not a tensor: ${JSON.stringify(a)}`);
+  return a as LiveTensor;
+}
+
+test('stopped at the breakpoint line, before it ran', { skip }, () => {
+  assert.equal(s!.frame.line, lineOf(path.join(fixtures, 'hover_cases.py')));
+  assert.ok(!s!.output().includes('ready'), 'the BREAK line must not have run yet');
+});
+
+test('hover answers agree with torch on every tensor', { skip }, async () => {
+  assert.ok(Object.keys(expected).length >= 16);
+  for (const [expr, want] of Object.entries(expected)) {
+    const got = tensorOf(await s!.helper.hover(expr, s!.frameId));
+    for (const k of ['shape', 'dtype', 'stride', 'contiguous', 'requiresGrad', 'device', 'gradFn'] as const) {
+      assert.deepEqual(got[k], want[k], `${expr}.${k}`);
+    }
+    if (want.stats) {
+      assert.ok(got.stats, `${expr}: stats missing`);
+      for (const k of ['min', 'max', 'mean', 'std', 'nan', 'inf'] as const) {
+        assert.ok(close(got.stats[k], want.stats[k], 1e-9), `${expr}.stats.${k}: ${got.stats[k]} vs ${want.stats[k]}`);
+      }
+    } else {
+      assert.equal(got.stats ?? null, null, `${expr}: a meta tensor has no statistics`);
+      assert.match(got.note ?? '', /meta/);
+    }
+  }
+});
+
+test('NaN/Inf are counted and left out of the statistics', { skip }, async () => {
+  const bad = tensorOf(await s!.helper.hover('bad', s!.frameId));
+  assert.deepEqual([bad.stats!.nan, bad.stats!.inf, bad.stats!.min, bad.stats!.max], [1, 2, -2, 3]);
+  assert.match(tensorLine(bad), /NaN!1 Inf!2/);
+});
+
+test('memory size, parameters, numpy arrays, channels_last', { skip }, async () => {
+  const x = tensorOf(await s!.helper.hover('x', s!.frameId));
+  assert.equal(x.bytes, 2 * 3 * 8 * 8 * 4);
+  const p = tensorOf(await s!.helper.hover('model[0].weight', s!.frameId));
+  assert.equal(p.isParameter, true);
+  const arr = tensorOf(await s!.helper.hover('arr', s!.frameId));
+  assert.equal(arr.kind, 'ndarray');
+  assert.deepEqual(arr.stride, [4, 2]);
+  const cl = tensorOf(await s!.helper.hover('cl', s!.frameId));
+  assert.equal(cl.memoryFormat, 'channels_last');
+  assert.match(hoverMarkdown({ ...x, expr: 'x', elapsedMs: 0 }), /\| shape \| `\[2, 3, 8, 8\]` \|/);
+});
+
+test('lists, tuples and dicts of tensors are summarized, never repr-ed', { skip }, async () => {
+  const xs = await s!.helper.hover('xs', s!.frameId);
+  assert.ok(!('error' in xs) && xs.kind === 'list');
+  if ('error' in xs || xs.kind !== 'list') return;
+  assert.equal(xs.length, 3);
+  assert.equal(xs.tensors, 2);
+  const first = xs.items[0]!.value;
+  assert.ok(isLiveTensor(first));
+  assert.deepEqual(first.shape, [2, 3, 8, 8]);
+  assert.equal(first.stats, undefined, 'container members are not reduced');
+  const d = await s!.helper.hover('d', s!.frameId);
+  assert.ok(!('error' in d) && d.kind === 'dict' && d.tensors === 1);
+  const m = await s!.helper.hover('model', s!.frameId);
+  assert.ok(!('error' in m) && m.kind === 'module' && m.parameters === 2);
+});
+
+test('calls, assignments and undefined names are answered in one line, nothing evaluated', { skip }, async () => {
+  for (const expr of ['x.sum()', 'x.zero_()', 'x + 1', 'lambda: 0', 'x.__class__']) {
+    const a = await s!.helper.hover(expr, s!.frameId);
+    assert.ok('error' in a && /refused|not evaluated|not a name/.test(a.error), `${expr}: ${JSON.stringify(a)}`);
+  }
+  const a = await s!.helper.hover('undefined_thing', s!.frameId);
+  assert.deepEqual(a, { error: "name 'undefined_thing' is not defined" });
+  const stats = tensorOf(await s!.helper.hover('x', s!.frameId));
+  assert.ok(stats.stats!.min! < 0, 'x was not zeroed by a refused expression');
+});
+
+test('the helper is installed once, as a private module', { skip }, async () => {
+  const r = await s!.evaluator.evaluate(`'${HELPER_MODULE}' in __import__('sys').modules`, s!.frameId);
+  assert.equal(r, 'True');
+});
+
+test('inline shapes for the names of a line', { skip }, async () => {
+  const shapes = await s!.helper.shapes(['x', 'w', 'arr', 'd', 'torch', 'nothing_here'], s!.frameId);
+  assert.deepEqual(Object.keys(shapes).sort(), ['arr', 'w', 'x']);
+  assert.equal(inlineText('x', shapes.x!), 'x: [2, 3, 8, 8] float32 cpu');
+  assert.equal(inlineText('arr', shapes.arr!), 'arr: [3, 2] float32 (numpy)');
+});
+
+test('live tensors as in-memory checkpoints: values read in C order, in bounded slices', { skip }, async () => {
+  const { liveCheckpoint } = await import('../../src/debug/liveCheckpoint');
+  const raw = async (code: string): Promise<Buffer> =>
+    Buffer.from((await s!.evaluator.evaluate(`__import__('base64').b64encode(${code}).decode()`, s!.frameId)).replace(/^'|'$/g, ''), 'base64');
+  for (const [expr, code] of [['xt', 'xt.contiguous().numpy().tobytes()'], ['arr', '__import__("numpy").ascontiguousarray(arr).tobytes()'],
+    ['half', 'half.numpy().tobytes()'], ['mask', 'mask.numpy().tobytes()']] as const) {
+    const t = tensorOf(await s!.helper.hover(expr, s!.frameId));
+    const cp = liveCheckpoint(s!.helper, expr, s!.frameId, t);
+    const info = cp.tensors[0]!;
+    assert.equal(cp.format, 'live');
+    assert.equal(info.storage!.bytes, t.bytes, expr);
+    const want = await raw(code);
+    const all = await info.storage!.source!.read(0, info.storage!.bytes);
+    assert.deepEqual(Buffer.from(all), want, `${expr}: all bytes`);
+    const part = await info.storage!.source!.read(3, 10);
+    assert.deepEqual(Buffer.from(part), want.subarray(3, 13), `${expr}: an unaligned slice`);
+  }
+  const meta = tensorOf(await s!.helper.hover('meta', s!.frameId));
+  assert.equal(liveCheckpoint(s!.helper, 'meta', s!.frameId, meta).tensors[0]!.storage!.source, null);
+  await assert.rejects(s!.helper.readBytes('meta', s!.frameId, 0, 4), /meta tensor: no data/);
+});

@@ -1,0 +1,323 @@
+/**
+ * The Table view: a virtualized list over the host's pages (100,000 rows scroll smoothly because only the
+ * ~50 visible rows exist in the DOM and only ~24 pages of 200 items are kept), grouped by module prefix or
+ * flat, filter, sort by any column, keyboard navigation, copy name/shape.
+ */
+import { h, clear } from '../dom';
+import { checkbox, textField, button } from '../ui/toolkit';
+import { PageCache } from '../pager';
+import { COLUMNS, type ColumnId, type TableItem, type TableQuery } from '../../src/shared/tableModel';
+import { formatBytes, formatCount, formatShape, layoutLabel } from '../../src/shared/rows';
+import { PAGE_SIZE, type HostMessage } from '../../src/shared/protocol';
+import type { App } from '../app';
+
+export const ROW_HEIGHT = 22;
+const OVERSCAN = 10;
+
+const HEADERS: Record<ColumnId, { label: string; title: string; numeric?: boolean }> = {
+  name: { label: 'Name', title: 'tensor name (state-dict key)' },
+  dtype: { label: 'dtype', title: 'element type (torch name)' },
+  shape: { label: 'Shape', title: 'tensor.shape' },
+  stride: { label: 'Stride', title: 'tensor.stride(), in elements' },
+  offset: { label: 'Offset', title: 'tensor.storage_offset(), in elements', numeric: true },
+  layout: { label: 'Layout', title: 'contiguous, channels_last, or non-contiguous (a view)' },
+  storage: { label: 'Storage', title: 'storage key in the file; ⛓ N = shared with N−1 other tensors' },
+  device: { label: 'Device', title: 'the device it was saved from' },
+  numel: { label: 'Elements', title: 'tensor.numel()', numeric: true },
+  bytes: { label: 'Bytes', title: 'numel × element size (this tensor only)', numeric: true },
+};
+
+export class TableView {
+  readonly element: HTMLElement;
+  private readonly scroller: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly header: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly filterField: HTMLElement & { value: string };
+  private readonly groupBox: HTMLElement & { checked: boolean };
+  private cache = new PageCache<TableItem>(PAGE_SIZE);
+  private rendered = new Map<number, { el: HTMLElement; item: TableItem | undefined; selected: boolean }>();
+  private requestVersion = new Map<number, { version: number; page: number }>();
+  private selectedIndex = -1;
+  private filterTimer: number | undefined;
+  private frame = 0;
+  private pendingFocus: string | null = null;
+  private restoringScroll: number | null = null;
+
+  constructor(private readonly app: App) {
+    const q = app.state.query;
+    this.filterField = textField({
+      value: q.filter, placeholder: 'Filter: substring, glob (layer*.weight), dtype:float16, device:cuda', id: 'filter', size: 50,
+      onInput: (v) => {
+        window.clearTimeout(this.filterTimer);
+        this.filterTimer = window.setTimeout(() => this.setQuery({ ...this.app.state.query, filter: v }), 150);
+      },
+      onEnter: (v) => { window.clearTimeout(this.filterTimer); this.setQuery({ ...this.app.state.query, filter: v }); },
+    });
+    this.groupBox = checkbox('Group by module', q.grouped, (c) => this.setQuery({ ...this.app.state.query, grouped: c, collapsed: [] }), 'group');
+    this.status = h('span', { class: 'table-status', attrs: { id: 'table-status', 'aria-live': 'polite' } });
+    const toolbar = h('div', { class: 'toolbar' },
+      this.filterField, this.groupBox,
+      button('Expand all', () => this.setQuery({ ...this.app.state.query, collapsed: [] }), { appearance: 'secondary', title: 'expand every group' }),
+      this.status);
+    this.header = h('div', { class: 'trow thead', attrs: { role: 'row' } });
+    this.renderHeader();
+    this.spacer = h('div', { class: 'spacer' });
+    this.scroller = h('div', { class: 'tscroll', attrs: { tabindex: 0, role: 'grid', id: 'table', 'aria-label': 'tensors' } }, this.header, this.spacer);
+    this.scroller.addEventListener('scroll', () => this.schedule());
+    this.scroller.addEventListener('keydown', (e) => this.onKey(e));
+    new ResizeObserver(() => this.schedule()).observe(this.scroller);
+    this.element = h('section', { class: 'view table-view', attrs: { id: 'view-table' } }, toolbar, this.scroller);
+  }
+
+  /** called after `init` (first load or re-read of the file): keep query, scroll and selection */
+  reset(restoreScroll: boolean): void {
+    this.cache.reset();
+    this.clearRows();
+    this.restoringScroll = restoreScroll ? this.app.state.scrollTop : 0;
+    this.filterField.value = this.app.state.query.filter;
+    this.groupBox.checked = this.app.state.query.grouped;
+    this.selectedIndex = -1;
+    this.schedule();
+  }
+
+  private setQuery(q: TableQuery): void {
+    this.app.state.query = q;
+    this.app.save();
+    this.cache.reset();
+    this.clearRows();
+    this.renderHeader();
+    this.selectedIndex = -1;
+    // keep the selected tensor in view when the query changes
+    if (this.app.state.selected) this.pendingFocus = this.app.state.selected;
+    this.schedule();
+  }
+
+  /** select a tensor by name and scroll to it */
+  focus(name: string): void {
+    this.app.state.selected = name;
+    this.app.save();
+    this.pendingFocus = name;
+    this.schedule();
+  }
+
+  private clearRows(): void {
+    for (const r of this.rendered.values()) r.el.remove();
+    this.rendered.clear();
+  }
+
+  private renderHeader(): void {
+    clear(this.header);
+    const sort = this.app.state.query.sort;
+    for (const c of COLUMNS) {
+      const info = HEADERS[c];
+      const arrow = sort?.column === c ? (sort.descending ? ' ▼' : ' ▲') : '';
+      const cell = h('div', {
+        class: `cell col-${c}${info.numeric ? ' num' : ''} sortable`, title: `${info.title} — click to sort`,
+        attrs: { role: 'columnheader', 'data-col': c, 'aria-sort': sort?.column === c ? (sort.descending ? 'descending' : 'ascending') : 'none' },
+        on: { click: () => this.cycleSort(c) },
+      }, info.label + arrow);
+      this.header.appendChild(cell);
+    }
+  }
+
+  private cycleSort(c: ColumnId): void {
+    const s = this.app.state.query.sort;
+    const next = !s || s.column !== c ? { column: c, descending: false } : !s.descending ? { column: c, descending: true } : null;
+    this.setQuery({ ...this.app.state.query, sort: next });
+  }
+
+  schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
+  }
+
+  private requestPages(pages: number[]): void {
+    for (const p of pages) {
+      const id = this.app.call({ type: 'getPage', requestId: 0, query: this.app.state.query, start: p * PAGE_SIZE, count: PAGE_SIZE }, (m) => this.onPage(m, id));
+      this.requestVersion.set(id, { version: this.cache.version, page: p });
+    }
+  }
+
+  private onPage(m: HostMessage, id: number): void {
+    const v = this.requestVersion.get(id);
+    this.requestVersion.delete(id);
+    if (!v) return;
+    if (m.type !== 'page') { this.cache.release(v.version, v.page); return; }
+    if (!this.cache.put(v.version, m.start, m.items, m.total)) return;
+    if (m.focusIndex !== undefined && m.focusIndex >= 0) this.scrollToIndex(m.focusIndex, true);
+    this.schedule();
+  }
+
+  private scrollToIndex(i: number, center: boolean): void {
+    this.selectedIndex = i;
+    const top = i * ROW_HEIGHT;
+    const view = this.scroller.clientHeight - ROW_HEIGHT * 2;
+    if (center) this.scroller.scrollTop = Math.max(0, top - view / 2);
+    else if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
+    else if (top > this.scroller.scrollTop + view) this.scroller.scrollTop = top - view;
+  }
+
+  private render(): void {
+    if (this.pendingFocus !== null) {
+      const name = this.pendingFocus;
+      this.pendingFocus = null;
+      const loaded = this.cache.findLoaded((it) => it.kind === 'tensor' && it.row.name === name);
+      if (loaded >= 0) this.scrollToIndex(loaded, true);
+      else {
+        const id = this.app.call({ type: 'getPage', requestId: 0, query: this.app.state.query, start: 0, count: PAGE_SIZE, focus: name }, (m) => this.onPage(m, id));
+        this.requestVersion.set(id, { version: this.cache.version, page: -1 });
+      }
+    }
+    const total = this.cache.total;
+    if (total === null) {
+      this.requestPages(this.cache.claimMissing(0, PAGE_SIZE - 1));
+      this.status.textContent = 'loading…';
+      return;
+    }
+    this.spacer.style.height = `${total * ROW_HEIGHT}px`;
+    if (this.restoringScroll !== null) {
+      this.scroller.scrollTop = this.restoringScroll;
+      this.restoringScroll = null;
+    }
+    const scrollTop = this.scroller.scrollTop;
+    const height = this.scroller.clientHeight || 600;
+    const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(total - 1, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    this.requestPages(this.cache.claimMissing(first, last));
+    for (const [i, r] of this.rendered) {
+      if (i < first || i > last) { r.el.remove(); this.rendered.delete(i); }
+    }
+    const selName = this.app.state.selected;
+    for (let i = first; i <= last; i++) {
+      const item = this.cache.get(i);
+      if (item && item.kind === 'tensor' && item.row.name === selName) this.selectedIndex = i;
+      const selected = i === this.selectedIndex;
+      const cur = this.rendered.get(i);
+      if (cur && cur.item === item && cur.selected === selected) continue;
+      const el = this.renderRow(i, item, selected);
+      if (cur) cur.el.replaceWith(el); else this.scroller.appendChild(el);
+      this.rendered.set(i, { el, item, selected });
+    }
+    const n = this.app.tensorCount;
+    this.status.textContent = this.app.state.query.filter.trim() ? `${countTensors(total, this.app.state.query.grouped)} of ${n} tensors match` : `${n} tensors`;
+    this.app.state.scrollTop = scrollTop;
+    this.app.saveSoon();
+  }
+
+  private renderRow(i: number, item: TableItem | undefined, selected: boolean): HTMLElement {
+    const cls = `trow${selected ? ' selected' : ''}`;
+    const attrs: Record<string, string | number> = { role: 'row', 'data-index': i, 'aria-rowindex': i + 1 };
+    let el: HTMLElement;
+    if (!item) {
+      el = h('div', { class: `${cls} placeholder`, attrs }, h('div', { class: 'cell col-name' }, '…'));
+    } else if (item.kind === 'group') {
+      attrs['data-group'] = item.prefix;
+      attrs['aria-expanded'] = String(!item.collapsed);
+      el = h('div', { class: `${cls} group`, attrs, title: item.prefix, on: { click: () => { this.select(i); this.toggle(item.prefix); } } },
+        h('div', { class: 'cell col-name' },
+          h('span', { class: 'indent', attrs: { 'data-depth': item.depth } }),
+          h('span', { class: 'twisty' }, item.collapsed ? '▸' : '▾'),
+          h('span', { class: 'group-label' }, item.label),
+        ),
+        h('div', { class: 'cell group-info' }, `${item.count} tensor${item.count === 1 ? '' : 's'} · ${formatCount(item.numel)} elements · ${formatBytes(item.bytes)}`),
+      );
+    } else {
+      const r = item.row;
+      attrs['data-name'] = r.name;
+      const layout = layoutLabel(r);
+      const storage = r.storageKey === null ? h('span', { class: 'muted' }, '—')
+        : r.storageShared > 1
+          ? h('a', { class: 'shared-link', title: `storage ${r.storageKey} is shared by ${r.storageShared} tensors — show them`, attrs: { href: '#', 'data-storage': r.storageKey }, on: { click: (e) => { e.preventDefault(); e.stopPropagation(); this.app.openDetails(r.name); } } }, `⛓ ${r.storageShared}`)
+          : h('span', { class: 'muted', title: `storage ${r.storageKey}` }, r.storageKey);
+      el = h('div', {
+        class: `${cls} tensor`, attrs,
+        on: { click: () => this.select(i), dblclick: () => this.app.openDetails(r.name) },
+      },
+        h('div', { class: 'cell col-name', title: r.name },
+          h('span', { class: 'indent', attrs: { 'data-depth': item.depth } }),
+          h('span', { class: 'tname' }, item.label)),
+        h('div', { class: 'cell col-dtype' }, r.numpyDtype ? `${r.dtype} (np)` : r.dtype),
+        h('div', { class: 'cell col-shape mono', title: `torch.Size([${r.shape.join(', ')}])` }, formatShape(r.shape)),
+        h('div', { class: 'cell col-stride mono' }, r.layout === 'strided' ? formatShape(r.stride) : '—'),
+        h('div', { class: 'cell col-offset num mono' }, r.offset),
+        h('div', { class: `cell col-layout layout-${layout.replace(/[^a-z_-]/g, '')}` }, layout),
+        h('div', { class: 'cell col-storage' }, storage),
+        h('div', { class: `cell col-device${/^cuda/.test(r.device) ? ' cuda' : ''}` }, r.device),
+        h('div', { class: 'cell col-numel num mono', title: String(r.numel) }, formatCount(r.numel)),
+        h('div', { class: 'cell col-bytes num', title: `${r.bytes} bytes` }, formatBytes(r.bytes)),
+      );
+    }
+    el.style.top = `${i * ROW_HEIGHT}px`;
+    el.style.paddingLeft = '0';
+    const indent = el.querySelector<HTMLElement>('.indent');
+    if (indent && item) indent.style.width = `${item.depth * 14}px`;
+    return el;
+  }
+
+  private select(i: number): void {
+    this.selectedIndex = i;
+    const item = this.cache.get(i);
+    if (item?.kind === 'tensor') { this.app.state.selected = item.row.name; this.app.save(); }
+    this.scroller.focus({ preventScroll: true });
+    this.rerenderAll();
+  }
+
+  private rerenderAll(): void {
+    for (const r of this.rendered.values()) r.selected = !r.selected; // force re-render of every row
+    this.schedule();
+  }
+
+  private toggle(prefix: string): void {
+    const q = this.app.state.query;
+    const set = new Set(q.collapsed);
+    if (set.has(prefix)) set.delete(prefix); else set.add(prefix);
+    this.app.state.query = { ...q, collapsed: [...set] };
+    this.app.save();
+    this.cache.reset();
+    this.clearRows();
+    this.schedule();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const total = this.cache.total ?? 0;
+    if (!total) return;
+    const pageRows = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT) - 2);
+    let i = this.selectedIndex;
+    const item = i >= 0 ? this.cache.get(i) : undefined;
+    switch (e.key) {
+      case 'ArrowDown': i = Math.min(total - 1, i + 1); break;
+      case 'ArrowUp': i = Math.max(0, i - 1); break;
+      case 'PageDown': i = Math.min(total - 1, i + pageRows); break;
+      case 'PageUp': i = Math.max(0, i - pageRows); break;
+      case 'Home': i = 0; break;
+      case 'End': i = total - 1; break;
+      case 'ArrowRight': case 'ArrowLeft':
+        if (item?.kind === 'group' && item.collapsed === (e.key === 'ArrowRight')) this.toggle(item.prefix);
+        e.preventDefault();
+        return;
+      case 'Enter': case ' ':
+        if (item?.kind === 'group') this.toggle(item.prefix);
+        else if (item?.kind === 'tensor') this.app.openDetails(item.row.name);
+        e.preventDefault();
+        return;
+      case 'c': case 'C':
+        if ((e.ctrlKey || e.metaKey) && item?.kind === 'tensor') {
+          this.app.copy(e.shiftKey ? formatShape(item.row.shape) : item.row.name);
+          e.preventDefault();
+        }
+        return;
+      default: return;
+    }
+    e.preventDefault();
+    this.selectedIndex = i;
+    const next = this.cache.get(i);
+    this.app.state.selected = next?.kind === 'tensor' ? next.row.name : this.app.state.selected;
+    this.scrollToIndex(i, false);
+    this.rerenderAll();
+  }
+}
+
+function countTensors(items: number, grouped: boolean): string {
+  return grouped ? `${items} rows` : String(items);
+}
