@@ -5,15 +5,19 @@
  *   node --import tsx bench/compute-bench.ts [--ep cpu|webgpu|cuda] [--big] [--reps=N]
  * --big uses the GPU sizes (bmm 8×1024³, interpolate 1×64×512²); TORCH_DEVICE=cuda compares with torch CUDA.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Dense } from '../src/compute/dense';
 import { makeDense } from '../src/compute/dense';
 import { runMetric } from '../src/compute/metrics';
-import { runOp } from '../src/compute/ops';
+import { runOp, softmaxNode } from '../src/compute/ops';
 import { Params } from '../src/compute/params';
 import { parseProviders } from '../src/compute/providers';
+import { GraphBuilder } from '../src/compute/graph';
+import { runGraph } from '../src/compute/session';
 
 const args = process.argv.slice(2);
 const ep = parseProviders(args.find((a) => a.startsWith('--ep='))?.slice(5) ?? 'cpu');
@@ -33,27 +37,75 @@ function rand(shape: number[], normal = false): Dense {
   return makeDense('float32', shape, d);
 }
 
-async function timed(fn: () => Promise<{ sessionMs: number; provider: string }>): Promise<{ ms: number; sessionMs: number; provider: string }> {
-  const first = await fn();
-  const ts: number[] = [];
+/** A PyTorch process that runs one named case per request, so that its runs interleave with ours. */
+class TorchRef {
+  private buf = '';
+  private waiting: ((line: string) => void)[] = [];
+  readonly proc: ChildProcessWithoutNullStreams;
+  constructor(script: string, device: string) {
+    this.proc = spawn(py, [script, device, ...(big ? ['--big'] : []), '--serve'], { stdio: 'pipe' });
+    this.proc.stdout.setEncoding('utf8');
+    this.proc.stdout.on('data', (d: string) => {
+      this.buf += d;
+      let nl: number;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+    this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+  }
+  next(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push(resolve);
+      this.proc.once('exit', (code) => reject(new Error(`torch reference exited (${code})`)));
+    });
+  }
+  async run(name: string): Promise<number> {
+    const p = this.next();
+    this.proc.stdin.write(name + '\n');
+    return Number(await p);
+  }
+  close(): void { this.proc.stdin.end(); }
+}
+
+interface Row { ours: number; torch: number; sessionMs: number; provider: string }
+
+/** Warm both sides, then alternate one run of ours and one of torch, `reps` times; medians. */
+async function measure(name: string, ours: () => Promise<{ sessionMs: number; provider: string }>, ref: TorchRef): Promise<Row> {
+  const first = await ours();
+  await ref.run(name);
+  const a: number[] = [];
+  const b: number[] = [];
   let provider = first.provider;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    provider = (await fn()).provider;
-    ts.push(performance.now() - t0);
+    provider = (await ours()).provider;
+    a.push(performance.now() - t0);
+    b.push(await ref.run(name));
   }
-  ts.sort((a, b) => a - b);
-  return { ms: ts[Math.floor(ts.length / 2)], sessionMs: first.sessionMs, provider };
+  const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  return { ours: med(a), torch: med(b), sessionMs: first.sessionMs, provider };
+}
+
+function chainGraph(s: number): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [1, 64, s, s]);
+  const up = g.node('Resize', [x, '', g.floats([1, 1, 2, 2], 'float32', [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+  g.node('ReduceSum', [softmaxNode(g, up, 1, 4), g.int64s([1])], { keepdims: 0 }, ['y']);
+  g.output('y', 'float32', null);
+  return g.encode('chain');
 }
 
 async function main(): Promise<void> {
-  const ref = spawnSync(py, [path.join(__dirname, 'compute_torch_bench.py'), torchDevice, ...(big ? ['--big'] : []), `--reps=${reps}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (ref.status !== 0) throw new Error(`torch reference failed: ${ref.stderr}`);
-  const torch = JSON.parse(ref.stdout.trim().split('\n').pop() as string) as { torch: string; threads: number; device: string; ms: Record<string, number> };
-
+  // next to this file, or (bundled as dist/computeBench.js) in ../bench
+  const script = [path.join(__dirname, 'compute_torch_bench.py'), path.join(__dirname, '..', 'bench', 'compute_torch_bench.py')].find((f) => existsSync(f)) as string;
+  const ref = new TorchRef(script, torchDevice);
+  const torch = JSON.parse(await ref.next()) as { torch: string; threads: number; device: string; cases: string[] };
   const n = big ? 1024 : 512;
   const s = big ? 512 : 256;
-  const ours: Record<string, { ms: number; sessionMs: number; provider: string }> = {};
+  const rows: Record<string, Row> = {};
   const op = (name: string, inputs: Dense[], params: Record<string, string>) => async () => {
     const r = await runOp(name, inputs, Params.parse(params), ep);
     return { sessionMs: r.info?.sessionMs ?? 0, provider: r.info?.provider ?? 'none' };
@@ -62,24 +114,30 @@ async function main(): Promise<void> {
     const r = await runMetric(name, p, t, Params.parse({}), ep);
     return { sessionMs: r.sessionMs, provider: r.provider };
   };
-  ours[`bmm 8x${n}^3`] = await timed(op('bmm', [rand([8, n, n], true), rand([8, n, n], true)], {}));
+  rows[`bmm 8x${n}^3`] = await measure(`bmm 8x${n}^3`, op('bmm', [rand([8, n, n], true), rand([8, n, n], true)], {}), ref);
   const img = rand([1, 64, s, s], true);
   for (const mode of ['nearest', 'bilinear', 'bicubic', 'area']) {
     const params: Record<string, string> = mode === 'area' ? { size: `${2 * s},${2 * s}`, mode } : { scale_factor: '2', mode };
-    ours[`interpolate ${mode} 1x64x${s}^2 x2`] = await timed(op('interpolate', [img], params));
+    rows[`interpolate ${mode} 1x64x${s}^2 x2`] = await measure(`interpolate ${mode} 1x64x${s}^2 x2`, op('interpolate', [img], params), ref);
   }
+  // a chain kept inside one graph: the intermediate tensors never leave the provider's device
+  const chainInput = { dtype: 'float32' as const, shape: [1, 64, s, s], data: img.data as Float32Array };
+  rows[`chain interpolate+softmax+sum 1x64x${s}^2`] = await measure(`chain interpolate+softmax+sum 1x64x${s}^2`, async () => {
+    const { info } = await runGraph({ key: `bench-chain-${s}`, build: () => chainGraph(s), feeds: { x: chainInput }, providers: ep });
+    return { sessionMs: info.sessionMs, provider: info.provider };
+  }, ref);
   const pred = rand([16, 1024, 1024]);
   const target = rand([16, 1024, 1024]);
-  for (const m of ['mae', 'max_abs_diff', 'iou', 'cosine', 'cc', 'kld']) ours[`metric ${m} 16x1024^2`] = await timed(metric(m, pred, target));
+  for (const m of ['mae', 'max_abs_diff', 'iou', 'cosine', 'cc', 'kld']) rows[`metric ${m} 16x1024^2`] = await measure(`metric ${m} 16x1024^2`, metric(m, pred, target), ref);
 
-  process.stdout.write(`compute bench: ours on ${ep.join('→')} vs torch ${torch.torch} on ${torch.device} (${torch.threads} threads; onnxruntime ${threads} threads), median of ${reps}\n`);
-  process.stdout.write(`${'case'.padEnd(36)} ${'ours ms'.padStart(9)} ${'torch ms'.padStart(9)} ${'ratio'.padStart(6)}  provider  (first-run session ms)\n`);
+  ref.close();
+  process.stdout.write(`compute bench: ours on ${ep.join('→')} vs torch ${torch.torch} on ${torch.device} (${torch.threads} threads; onnxruntime ${threads} threads), runs interleaved, median of ${reps}\n`);
+  process.stdout.write(`${'case'.padEnd(42)} ${'ours ms'.padStart(9)} ${'torch ms'.padStart(9)} ${'ratio'.padStart(6)}  provider  (first-run session ms)\n`);
   const ratios: number[] = [];
-  for (const [name, o] of Object.entries(ours)) {
-    const t = torch.ms[name];
-    const ratio = t ? o.ms / t : NaN;
-    if (t) ratios.push(ratio);
-    process.stdout.write(`${name.padEnd(36)} ${o.ms.toFixed(2).padStart(9)} ${(t ?? NaN).toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(6)}  ${o.provider.padEnd(8)}  (${o.sessionMs.toFixed(0)})${ratio > 1.5 ? '  > 1.5×' : ''}\n`);
+  for (const [name, r] of Object.entries(rows)) {
+    const ratio = r.ours / r.torch;
+    ratios.push(ratio);
+    process.stdout.write(`${name.padEnd(42)} ${r.ours.toFixed(2).padStart(9)} ${r.torch.toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(6)}  ${r.provider.padEnd(8)}  (${r.sessionMs.toFixed(0)})${ratio > 1.5 ? '  > 1.5×' : ''}\n`);
   }
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
   process.stdout.write(`geometric mean ratio ${geo.toFixed(2)}; ${ratios.filter((r) => r <= 1.5).length}/${ratios.length} within 1.5×\n`);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reference timings for bench/compute-bench.ts: the same ops in PyTorch, median ms over REPS runs.
 
-usage: python3 bench/compute_torch_bench.py [cpu|cuda] [--big]   (prints one JSON object {name: ms})
+usage: python3 bench/compute_torch_bench.py [cpu|cuda] [--big] [--serve]
+  prints one JSON object {name: ms}; with --serve it prints the case names (one JSON line), then reads a case
+  name per line and answers with the ms of one run of it, so that a caller can interleave its own runs.
 cuda times are end to end from host tensors: host→device copies, the op, synchronize, device→host copy.
 """
 import json
@@ -46,21 +48,33 @@ a, b = torch.randn(8, n, n), torch.randn(8, n, n)
 s = 512 if big else 256
 img = torch.randn(1, 64, s, s)
 pred, target = torch.rand(16, 1024, 1024), torch.rand(16, 1024, 1024)
-res = {}
-res[f'bmm 8x{n}^3'] = timed(e2e(torch.bmm, a, b))
+fns = {}
+fns[f'bmm 8x{n}^3'] = (e2e(torch.bmm, a, b))
 for mode in ('nearest', 'bilinear', 'bicubic', 'area'):
     ac = False if mode in ('bilinear', 'bicubic') else None
-    res[f'interpolate {mode} 1x64x{s}^2 x2'] = timed(e2e(lambda x, m=mode, c=ac: F.interpolate(x, scale_factor=2, mode=m, align_corners=c) if m != 'area' else F.interpolate(x, size=(2 * s, 2 * s), mode='area'), img))
-res['metric mae 16x1024^2'] = timed(e2e(lambda p, t: (p - t).abs().mean(), pred, target))
-res['metric max_abs_diff 16x1024^2'] = timed(e2e(lambda p, t: (p - t).abs().max(), pred, target))
-res['metric iou 16x1024^2'] = timed(e2e(lambda p, t: ((p >= 0.5) & (t >= 0.5)).sum() / ((p >= 0.5) | (t >= 0.5)).sum(), pred, target))
-res['metric cosine 16x1024^2'] = timed(e2e(lambda p, t: F.cosine_similarity(p.flatten(), t.flatten(), dim=0), pred, target))
-res['metric cc 16x1024^2'] = timed(e2e(lambda p, t: torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1], pred, target))
+    fns[f'interpolate {mode} 1x64x{s}^2 x2'] = (e2e(lambda x, m=mode, c=ac: F.interpolate(x, scale_factor=2, mode=m, align_corners=c) if m != 'area' else F.interpolate(x, size=(2 * s, 2 * s), mode='area'), img))
+fns['metric mae 16x1024^2'] = (e2e(lambda p, t: (p - t).abs().mean(), pred, target))
+fns['metric max_abs_diff 16x1024^2'] = (e2e(lambda p, t: (p - t).abs().max(), pred, target))
+fns['metric iou 16x1024^2'] = (e2e(lambda p, t: ((p >= 0.5) & (t >= 0.5)).sum() / ((p >= 0.5) | (t >= 0.5)).sum(), pred, target))
+fns['metric cosine 16x1024^2'] = (e2e(lambda p, t: F.cosine_similarity(p.flatten(), t.flatten(), dim=0), pred, target))
+fns['metric cc 16x1024^2'] = (e2e(lambda p, t: torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1], pred, target))
 def kld(p, t):
     p, t = p / p.sum(), t / t.sum()
     return (t * torch.log(1e-12 + t / (p + 1e-12))).sum()
-res['metric kld 16x1024^2'] = timed(e2e(kld, pred, target))
-if device == 'cuda':
-    # chained on the device: interpolate → softmax → sum, one host→device and one device→host copy
-    res[f'chain interpolate+softmax+sum 1x64x{s}^2'] = timed(lambda: F.softmax(F.interpolate(img.cuda(), scale_factor=2, mode='bilinear'), 1).sum(1).cpu())
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device, 'ms': res}))
+fns['metric kld 16x1024^2'] = (e2e(kld, pred, target))
+# chained (on cuda: kept on the device, one host→device and one device→host copy)
+fns[f'chain interpolate+softmax+sum 1x64x{s}^2'] = (e2e(lambda x: F.softmax(F.interpolate(x, scale_factor=2, mode='bilinear'), 1).sum(1), img))
+head = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': device}
+if '--serve' in sys.argv:
+    print(json.dumps({**head, 'cases': list(fns)}), flush=True)
+    for line in sys.stdin:
+        fn = fns[line.strip()]
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        print((time.perf_counter() - t0) * 1000, flush=True)
+else:
+    print(json.dumps({**head, 'ms': {k: timed(f) for k, f in fns.items()}}))

@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 node scripts/build.mjs >/dev/null
 export TENSORSCOPE_PYTHON="${TENSORSCOPE_PYTHON:-/usr/bin/python3}"
 node --import tsx bench/debug-bench.ts
+bash bench/core-bench.sh
+node --import tsx bench/compute-bench.ts

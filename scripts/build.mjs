@@ -14,6 +14,7 @@ const production = process.argv.includes('--production');
 const nodeEntries = [
   ['src/extension/extension.ts', 'extension'],
   ['src/cli.ts', 'cli'],
+  ['bench/compute-bench.ts', 'computeBench'],
   ['src/core/stats/statsWorker.ts', 'statsWorker'],
 ];
 /** browser-side bundles (the webview) */

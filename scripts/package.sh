@@ -14,5 +14,5 @@ version=$(node -p 'require("./package.json").version')
 out="$(realpath -m "${1:-tensorscope-$version.vsix}")"
 if [ $build = 1 ]; then node scripts/build.mjs --production >&2; fi
 # vsce calls `npm list --production` to find the runtime dependencies: npm must run on node 24 as well
-PATH="$(dirname "$TS_NODE24"):$PATH" "$TS_NODE24" "$TS_VSCE" package --out "$out" >&2
+PATH="$(dirname "$TS_NODE24"):$PATH" "$TS_NODE24" "$TS_VSCE" package --no-rewrite-relative-links --out "$out" >&2
 echo "$out"

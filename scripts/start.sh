@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-folder="$(realpath "${1:-examples}")"
+# a relative FOLDER is relative to where `npm start` was typed (npm itself runs this from the repo root)
+if [ $# -gt 0 ]; then folder="$(cd "${INIT_CWD:-$root}" && realpath -- "$1")"; else folder="$root/examples"; fi
 [ -d "$folder" ] || { echo "start: $folder is not a folder" >&2; exit 2; }
 port="${TENSORSCOPE_PORT:-8080}"
 host="${TENSORSCOPE_HOST:-127.0.0.1}"
@@ -24,7 +25,8 @@ vsix="$state/tensorscope.vsix"
 sum=$(cat package.json .vscodeignore README.md LICENSE $(find dist media -type f ! -name '*.map' 2>/dev/null | sort) | sha1sum | cut -c1-40)
 if [ "$(cat "$state/exts/.tensorscope-sum" 2>/dev/null || true)" != "$sum" ] || ! ls -d "$state"/exts/tensorscope.tensorscope-* >/dev/null 2>&1; then
   echo "start: packaging and installing the extension"
-  bash scripts/package.sh --no-build "$vsix" >/dev/null
+  bash scripts/package.sh --no-build "$vsix" > "$state/package.log" 2>&1 || {
+    echo "start: packaging failed; last lines of $state/package.log:" >&2; tail -n 30 "$state/package.log" >&2; exit 1; }
   # a fresh extensions dir, so no stale copy of an older version lingers
   rm -rf "$state/exts"; mkdir -p "$state/exts"
   XDG_DATA_HOME="$state/xdg-data" XDG_CONFIG_HOME="$state/xdg-config" "$TS_NODE24" "$TS_CODE_SERVER" \

@@ -141,6 +141,7 @@ window.addEventListener('message', (e: MessageEvent) => {
   const m = parseHostMessage(e.data);
   if (m) onMessage(m);
 });
+document.addEventListener('securitypolicyviolation', (e) => send({ type: 'log', level: 'warn', message: `CSP ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}` }));
 window.addEventListener('error', (e) => send({ type: 'log', level: 'error', message: `${e.message} at ${e.filename}:${e.lineno}` }));
 
 showView(state.view);

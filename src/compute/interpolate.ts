@@ -13,6 +13,12 @@ import { execGraph } from './exec';
 import type { GraphBuilder } from './graph';
 import type { RunInfo } from './session';
 
+/** Largest in × out weight matrix used for a separable bicubic axis; larger axes use gathered taps. */
+const MAX_DENSE_WEIGHTS = 1 << 22;
+
+/** Longest axis (input or output) given to onnxruntime's linear Resize; longer axes use gathered taps. */
+const MAX_RESIZE_AXIS = 1024;
+
 export type InterpMode = 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 
 const MODE_RANK: Record<InterpMode, number | null> = { nearest: null, area: null, linear: 3, bilinear: 4, bicubic: 4, trilinear: 5 };
@@ -72,23 +78,64 @@ function adaptiveWeights(inSize: number, outSize: number): Float64Array {
  * `area_pixel_compute_source_index` (cubic: not clamped), 4 taps with A = −0.75, taps clamped to the edge
  * (`upsample_get_value_bounded`).
  */
-function bicubicWeights(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): Float64Array {
+function bicubicTaps(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): { idx: Int32Array; w: Float64Array } {
+  // in float64: torch's float32 kernel rounds source coordinates (errors ~1e-4 on axes of thousands of
+  // pixels, see the tests); these weights are the exact ones
   const A = -0.75;
   const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor && scaleFactor > 0 ? 1 / scaleFactor : inSize / outSize;
-  const w = new Float64Array(outSize * inSize);
+  const idx = new Int32Array(outSize * 4);
+  const w = new Float64Array(outSize * 4);
   const cc1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
   const cc2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
   for (let o = 0; o < outSize; o++) {
     const real = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
-    const idx = Math.floor(real);
-    const t = real - idx;
+    const i0 = Math.floor(real);
+    const t = real - i0;
     const coeffs = [cc2(t + 1), cc1(t), cc1(1 - t), cc2(2 - t)];
     for (let k = 0; k < 4; k++) {
-      const i = Math.min(Math.max(idx - 1 + k, 0), inSize - 1);
-      w[o * inSize + i] += coeffs[k];
+      idx[o * 4 + k] = Math.min(Math.max(i0 - 1 + k, 0), inSize - 1);
+      w[o * 4 + k] = coeffs[k];
     }
   }
-  return w;
+  return { idx, w };
+}
+
+function bicubicWeights(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): Float64Array {
+  const { idx, w } = bicubicTaps(inSize, outSize, alignCorners, scaleFactor);
+  const m = new Float64Array(outSize * inSize);
+  for (let o = 0; o < outSize; o++) for (let k = 0; k < 4; k++) m[o * inSize + idx[o * 4 + k]] += w[o * 4 + k];
+  return m;
+}
+
+/** torch's linear taps along one axis (2 per output; source index clamped at 0 when not align_corners). */
+function linearTaps(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): { idx: Int32Array; w: Float64Array } {
+  const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor && scaleFactor > 0 ? 1 / scaleFactor : inSize / outSize;
+  const idx = new Int32Array(outSize * 2);
+  const w = new Float64Array(outSize * 2);
+  for (let o = 0; o < outSize; o++) {
+    const real = alignCorners ? scale * o : Math.max(scale * (o + 0.5) - 0.5, 0);
+    const i0 = Math.min(Math.floor(real), inSize - 1);
+    const l1 = real - i0;
+    idx[o * 2] = i0;
+    idx[o * 2 + 1] = Math.min(i0 + 1, inSize - 1);
+    w[o * 2] = 1 - l1;
+    w[o * 2 + 1] = l1;
+  }
+  return { idx, w };
+}
+
+/** Interpolation along one axis as K Gathers of the (clamped) taps, weighted and summed. */
+function gatherAxis(g: GraphBuilder, x: string, rank: number, axis: number, taps: { idx: Int32Array; w: Float64Array }, outSize: number, dtype: 'float32' | 'float64'): string {
+  const K = taps.idx.length / outSize;
+  let acc = '';
+  for (let k = 0; k < K; k++) {
+    const ids = Array.from({ length: outSize }, (_, o) => taps.idx[o * K + k]);
+    const ws = Array.from({ length: outSize }, (_, o) => taps.w[o * K + k]);
+    const wShape = [outSize, ...new Array<number>(rank - axis - 1).fill(1)];
+    const term = g.node('Mul', [g.node('Gather', [x, g.int64s(ids)], { axis }), g.floats(ws, dtype, wShape)]);
+    acc = acc ? g.node('Add', [acc, term]) : term;
+  }
+  return acc;
 }
 
 /** Apply an (out × in) matrix along each spatial axis that has one: one MatMul per axis. */
@@ -128,13 +175,33 @@ export async function interpolate(t: Dense, a: InterpolateArgs, opts: ExecOption
     const feed = t.dtype === 'float64' ? 'float64' : 'float32';
     const spatial = t.shape.slice(2);
     if (a.mode === 'area') {
+      if (spatial.every((d, k) => d >= plan.outSize[k] && d % plan.outSize[k] === 0)) {
+        // whole-number downscale: adaptive pooling is a plain average pool with kernel = stride = in/out
+        const kernel = spatial.map((d, k) => d / plan.outSize[k]);
+        return { out: g.node('AveragePool', [x], { kernel_shape: kernel, strides: kernel }), dtype: t.dtype };
+      }
       const mats = spatial.map((d, k) => (d === plan.outSize[k] ? null : adaptiveWeights(d, plan.outSize[k])));
       return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
     }
     if (a.mode === 'bicubic') {
-      // separable, as torch computes it; onnxruntime's cubic Resize is several times slower than two MatMuls
-      const mats = spatial.map((d, k) => bicubicWeights(d, plan.outSize[k], alignCorners, plan.scales?.[k]));
-      return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+      // separable, as torch computes it (onnxruntime's cubic Resize is slower and rounds its source coordinates
+      // differently, which shows on large sizes): small axes as a weight MatMul, large ones as 4 gathered taps
+      if (spatial.every((d, k) => d * plan.outSize[k] <= MAX_DENSE_WEIGHTS)) {
+        const mats = spatial.map((d, k) => bicubicWeights(d, plan.outSize[k], alignCorners, plan.scales?.[k]));
+        return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+      }
+      let v = x;
+      spatial.forEach((d, k) => { v = gatherAxis(g, v, t.shape.length, 2 + k, bicubicTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed); });
+      return { out: v, dtype: t.dtype };
+    }
+    if (a.mode !== 'nearest' && spatial.some((d, k) => Math.max(d, plan.outSize[k]) > MAX_RESIZE_AXIS)) {
+      // onnxruntime's linear Resize rounds source coordinates in float32 its own way, visibly so on long
+      // axes; there, gather torch's exact taps instead
+      let v = x;
+      spatial.forEach((d, k) => {
+        if (d !== plan.outSize[k] || alignCorners) v = gatherAxis(g, v, t.shape.length, 2 + k, linearTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed);
+      });
+      return { out: v === x ? g.node('Identity', [x]) : v, dtype: t.dtype };
     }
     let v = x;
     let inShape = [...t.shape];

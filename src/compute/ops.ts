@@ -9,6 +9,7 @@ import type { Dense } from './dense';
 import { isFloat, makeDense, shapeText } from './dense';
 import type { ExecOptions } from './exec';
 import { castValue, execGraph, promote, wrapDim } from './exec';
+import type { GraphBuilder } from './graph';
 import { interpolate, isInterpMode } from './interpolate';
 import { Params } from './params';
 import type { ProviderName } from './providers';
@@ -170,7 +171,7 @@ const SPECS: OpSpec[] = [
       const dim = wrapDim(required(p.int('dim'), 'dim'), x.shape.length);
       if (!isFloat(x.dtype)) throw new Error(`softmax needs a floating-point input here (torch: "softmax_lastdim_kernel_impl" not implemented for '${x.dtype}'); cast it first`);
       const t = await packed(x, opts);
-      return graphResult(await execGraph(`softmax:${dim}`, [t], (g, [n]) => ({ out: g.node('Softmax', [n], { axis: dim }), dtype: x.dtype }), opts));
+      return graphResult(await execGraph(`softmax:${dim}`, [t], (g, [n]) => ({ out: softmaxNode(g, n, dim, x.shape.length), dtype: x.dtype }), opts));
     },
   },
   ...(['sum', 'mean', 'amax'] as const).map((kind): OpSpec => ({
@@ -192,6 +193,16 @@ const SPECS: OpSpec[] = [
     },
   },
 ];
+
+/**
+ * softmax along `dim`: onnxruntime's Softmax for the last axis; for another axis (where onnxruntime transposes
+ * the whole tensor twice) exp(x − max) / Σ exp(x − max) with keepdims reductions.
+ */
+export function softmaxNode(g: GraphBuilder, x: string, dim: number, rank: number): string {
+  if (dim === rank - 1) return g.node('Softmax', [x], { axis: dim });
+  const e = g.node('Exp', [g.node('Sub', [x, g.node('ReduceMax', [x], { axes: [dim], keepdims: 1 })])]);
+  return g.node('Div', [e, g.node('ReduceSum', [e, g.int64s([dim])], { keepdims: 1 })]);
+}
 
 function sameDType(op: string, a: Dense, b: Dense): void {
   if (a.dtype !== b.dtype) throw new Error(`${op} expects both tensors to have the same dtype; got ${a.dtype} and ${b.dtype} (cast one with the 'to' op)`);

@@ -37,7 +37,8 @@ export function noteProviderFailure(p: ProviderName, message: string): void {
 
 /** One plain line saying what to install, added to a provider's raw error. */
 export function explainFailure(p: ProviderName, message: string): string {
-  const first = message.split('\n')[0].slice(0, 300);
+  const at = message.indexOf('Failed to get a WebGPU adapter');
+  const first = (at >= 0 ? message.slice(at) : message).split('\n')[0].slice(0, 300);
   if (p === 'cuda') return `${first} (the CUDA provider needs onnxruntime-node's CUDA 12 binaries: reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12, see README "GPU compute")`;
   if (p === 'webgpu') {
     return `${first} (WebGPU needs a Vulkan loader (libvulkan.so.1) and a driver; on a machine without a GPU, Chromium's SwiftShader works: ` +

@@ -37,6 +37,10 @@ interface Cached {
 
 const cache = new Map<string, Promise<Cached>>();
 
+// onnxruntime logs a missing provider library at ERROR level on stderr; we report that failure ourselves (as a
+// fallback with its reason), so only fatal messages are printed. Set before the first session creates the env.
+ort.env.logLevel = process.env.TENSORSCOPE_ORT_LOG === 'verbose' ? 'verbose' : 'fatal';
+
 /** ORT tensor type names for our feed dtypes. */
 function ortType(d: DTypeName): ort.Tensor.Type {
   switch (d) {

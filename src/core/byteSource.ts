@@ -15,6 +15,7 @@
  *   inflateSource(raw, size, label): ByteSource                   raw-deflate bytes of `raw`, inflated on demand
  *   subSource(source, offset, length, label?): ByteSource         a window of another source
  *   readAll(source, maxBytes?): Promise<Uint8Array>               the whole source (refuses above maxBytes)
+ *   inflateCacheBytesHeld(): number                               bytes held by the shared inflate cache
  */
 import { promises as fsp } from 'node:fs';
 import zlib from 'node:zlib';
@@ -202,17 +203,53 @@ export function subSource(parent: ByteSource, offset: number, length: number, la
   return src;
 }
 
-/** Entries whose inflated size is at most this are kept whole after the first read (small, repeated reads). */
+/** Entries whose inflated size is at most this are kept whole after the first read (small, repeated reads)… */
 const INFLATE_CACHE_MAX = 4 << 20;
+/** …in one least-recently-used cache shared by every inflated source, so memory stays bounded. */
+const INFLATE_CACHE_TOTAL = 32 << 20;
 const RAW_CHUNK = 1 << 20;
+
+const inflateCache = new Map<object, Promise<Uint8Array>>();
+const inflateCacheSizes = new Map<object, number>();
+let inflateCacheBytes = 0;
+
+function cachedInflate(owner: object, size: number, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  const hit = inflateCache.get(owner);
+  if (hit) {
+    inflateCache.delete(owner); // most recently used goes last
+    inflateCache.set(owner, hit);
+    return hit;
+  }
+  const p = make();
+  inflateCache.set(owner, p);
+  inflateCacheSizes.set(owner, size);
+  inflateCacheBytes += size;
+  p.catch(() => dropCached(owner));
+  for (const key of inflateCache.keys()) {
+    if (inflateCacheBytes <= INFLATE_CACHE_TOTAL || key === owner) break;
+    dropCached(key);
+  }
+  return p;
+}
+
+/** Bytes the shared inflate cache holds now (for tests and diagnostics). */
+export function inflateCacheBytesHeld(): number {
+  return inflateCacheBytes;
+}
+
+function dropCached(owner: object): void {
+  if (!inflateCache.delete(owner)) return;
+  inflateCacheBytes -= inflateCacheSizes.get(owner) ?? 0;
+  inflateCacheSizes.delete(owner);
+}
 
 /**
  * Raw-deflate data in `raw` whose inflated size is `size`. Reads inflate from the start of the stream
  * (deflate has no random access), discarding what lies before the requested range; memory stays at
- * one chunk plus the requested bytes. Small entries are cached whole.
+ * one chunk plus the requested bytes. Small entries (≤ 4 MiB) are cached whole in a shared LRU of 32 MiB.
  */
 export function inflateSource(raw: ByteSource, size: number, label: string): ByteSource {
-  let cache: Promise<Uint8Array> | undefined;
+  const owner = {};
 
   async function* inflateRange(start: number, end: number, chunkSize: number): AsyncIterable<Uint8Array> {
     if (end <= start) return;
@@ -266,8 +303,7 @@ export function inflateSource(raw: ByteSource, size: number, label: string): Byt
     async read(off, len) {
       const [s, e] = clampRange(size, off, len);
       if (size <= INFLATE_CACHE_MAX) {
-        cache ??= collect(0, size);
-        const all = await cache;
+        const all = await cachedInflate(owner, size, () => collect(0, size));
         return all.subarray(s, e);
       }
       return collect(s, e);

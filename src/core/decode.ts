@@ -81,7 +81,7 @@ function prepared(bytes: Uint8Array, width: number, byteOrder: 'little' | 'big')
     else if (width === 8) copy.swap64();
     return copy;
   }
-  if (b.byteOffset % Math.max(1, width) !== 0) b = b.slice();
+  if (b.byteOffset % Math.max(1, width) !== 0) b = new Uint8Array(b); // a copy (Buffer#slice would not copy)
   return b;
 }
 
@@ -152,7 +152,7 @@ export function decodeNatural(dtype: DTypeName, bytes: Uint8Array, byteOrder: 'l
     case 'uint64': return new BigUint64Array(b.buffer, b.byteOffset, n8).slice();
     case 'uint8': case 'bool': case 'quint8': case 'quint4x2': case 'quint2x4':
     case 'bits1x8': case 'bits2x4': case 'bits4x2': case 'bits8':
-      return b.slice();
+      return new Uint8Array(b);
     default:
       throw new Error(`no element decoding for dtype ${dtype}`);
   }

@@ -62,11 +62,17 @@ function candidates(keys: readonly string[]): string[] {
 export function detectPrefix(aKeys: readonly string[], bKeys: readonly string[]): PrefixAlignment | null {
   let best: PrefixAlignment | null = null;
   let bestScore = overlap(aKeys, new Set(bKeys));
+  let bestLength = 0;
   for (const pa of candidates(aKeys)) {
     for (const pb of candidates(bKeys)) {
       if (pa === pb) continue;
       const score = overlap(aKeys.map((k) => k.slice(pa.length)), new Set(bKeys.map((k) => k.slice(pb.length))));
-      if (score > bestScore) { bestScore = score; best = { a: pa, b: pb }; }
+      // on a tie, the alignment that removes more (`module.` too, as consume_prefix_in_state_dict_if_present)
+      if (score > 0 && (score > bestScore || (score === bestScore && best !== null && pa.length + pb.length > bestLength))) {
+        bestScore = score;
+        bestLength = pa.length + pb.length;
+        best = { a: pa, b: pb };
+      }
     }
   }
   return best;

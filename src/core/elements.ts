@@ -19,6 +19,8 @@ export interface RawBlock {
   /** row-major index of the block's first element */
   first: number;
   count: number;
+  /** true when `bytes` is a buffer made here (a gather or a concatenation), not memory a ByteSource handed out */
+  owned: boolean;
 }
 
 export interface RawBlockOptions {
@@ -65,13 +67,13 @@ class Blocker {
   constructor(private readonly k: number, private readonly blockBytes: number, first: number) {
     this.first = first;
   }
-  *push(bytes: Uint8Array): Generator<RawBlock> {
+  *push(bytes: Uint8Array, owned = false): Generator<RawBlock> {
     let b = bytes;
     while (b.length > 0) {
       if (this.have === 0 && b.length >= this.blockBytes) {
         const piece = b.subarray(0, this.blockBytes);
         b = b.subarray(this.blockBytes);
-        yield this.emit([piece], this.blockBytes);
+        yield this.emit([piece], this.blockBytes, owned);
         continue;
       }
       const take = Math.min(b.length, this.blockBytes - this.have);
@@ -91,16 +93,17 @@ class Blocker {
     this.have = 0;
     return this.emit(parts, have);
   }
-  private emit(parts: Uint8Array[], length: number): RawBlock {
+  private emit(parts: Uint8Array[], length: number, owned = false): RawBlock {
     let bytes: Uint8Array;
     if (parts.length === 1) bytes = parts[0];
     else {
+      owned = true;
       bytes = new Uint8Array(length);
       let o = 0;
       for (const p of parts) { bytes.set(p, o); o += p.length; }
     }
     const count = length / this.k;
-    const block = { bytes, first: this.first, count };
+    const block = { bytes, first: this.first, count, owned };
     this.first += count;
     return block;
   }
@@ -119,7 +122,7 @@ async function readExact(src: ByteSource, offset: number, length: number, what: 
 export function gather(window: Uint8Array, k: number, shape: readonly number[], stride: readonly number[], offset: number, start: number, count: number): Uint8Array {
   let w = window;
   const unit = k % 4 === 0 ? 4 : k % 2 === 0 ? 2 : 1;
-  if (w.byteOffset % unit !== 0) w = w.slice();
+  if (w.byteOffset % unit !== 0) w = new Uint8Array(w); // a copy (Buffer#slice would not copy)
   const per = k / unit;
   const src = unit === 4 ? new Uint32Array(w.buffer, w.byteOffset, w.length >> 2)
     : unit === 2 ? new Uint16Array(w.buffer, w.byteOffset, w.length >> 1) : w;
@@ -182,8 +185,10 @@ export async function* rawBlocks(tensor: TensorInfo, options: RawBlockOptions = 
     if (byteStart + byteLen > src.size) {
       throw new UnreadableError(`elements lie outside their storage (bytes ${byteStart}..${byteStart + byteLen} of ${src.size})`, what);
     }
-    const chunk = Math.max(k, Math.min(byteLen, Math.max(blockElements * k, 4 << 20)));
-    const aligned = chunk - (chunk % k);
+    // read whole blocks at a time (each read its own buffer, so workers can take it without a copy);
+    // tiny blocks are batched into reads of at least 64 KiB
+    const blockBytes = blockElements * k;
+    const aligned = Math.min(byteLen, blockBytes * Math.max(1, Math.ceil((64 << 10) / blockBytes)));
     let got = 0;
     if (src.chunks) {
       for await (const piece of src.chunks(byteStart, byteLen, aligned)) {
@@ -229,7 +234,7 @@ async function* walk(ctx: WalkCtx, shape: readonly number[], stride: readonly nu
     const piece = Math.max(1, Math.floor(ctx.windowBytes / ctx.k));
     for (let s = start; s < end; s += piece) {
       checkAbort(ctx.signal);
-      yield* blocker.push(gather(win, ctx.k, shape, stride, offset - ext.first, s, Math.min(piece, end - s)));
+      yield* blocker.push(gather(win, ctx.k, shape, stride, offset - ext.first, s, Math.min(piece, end - s)), true);
     }
     return;
   }

@@ -393,6 +393,17 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
     t.shape.forEach((d, i) => { span += (d - 1) * Math.abs(t.stride[i] ?? 0); });
     e.ranges.push([t.storageOffset * item, (t.storageOffset + span) * item]);
   }
+  const outside = tensors.filter((t) => {
+    if (!t.storage || t.layout !== 'strided' || t.shape.some((d) => d === 0)) return false;
+    const item = dtypeInfo(t.dtype).itemSize;
+    if (!item) return false;
+    let last = t.storageOffset;
+    t.shape.forEach((d, i) => { last += (d - 1) * Math.abs(t.stride[i] ?? 0); });
+    return (last + 1) * item > t.storage.bytes;
+  });
+  if (outside.length) {
+    out.push(`${outside.length} tensor${outside.length > 1 ? 's reach' : ' reaches'} past the end of ${outside.length > 1 ? 'their storages' : 'its storage'} (corrupt file?): ${outside.slice(0, 5).map((t) => t.name).join(', ')}`);
+  }
   let wasted = 0;
   let worst: { name: string; unused: number; total: number } | undefined;
   for (const { storage, ranges } of extents.values()) {

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { readMessages, writeMessage } from './dapFraming';
 
 export class DapTimeoutError extends Error {
   constructor(readonly command: string, readonly ms: number) {
@@ -40,7 +41,6 @@ export interface DapClientOptions {
 
 export class DapClient extends EventEmitter {
   private seq = 1;
-  private buffer: Buffer = Buffer.alloc(0);
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | null = null;
   readonly timeoutMs: number;
@@ -48,7 +48,7 @@ export class DapClient extends EventEmitter {
   constructor(private readonly input: Readable, private readonly output: Writable, private readonly options: DapClientOptions = {}) {
     super();
     this.timeoutMs = options.timeoutMs ?? 10000;
-    input.on('data', (chunk: Buffer) => this.onData(chunk));
+    readMessages(input, (m) => this.dispatch(m));
     input.on('close', () => this.fail(new Error('debug adapter closed the connection')));
     input.on('error', (e: Error) => this.fail(e));
     output.on('error', (e: Error) => this.fail(e));
@@ -96,27 +96,7 @@ export class DapClient extends EventEmitter {
 
   private send(msg: DebugProtocol.ProtocolMessage): void {
     this.options.trace?.('out', msg);
-    const body = Buffer.from(JSON.stringify(msg), 'utf8');
-    this.output.write(`Content-Length: ${body.length}\r\n\r\n`);
-    this.output.write(body);
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      const headerEnd = this.buffer.indexOf('\r\n\r\n');
-      if (headerEnd < 0) return;
-      const header = this.buffer.subarray(0, headerEnd).toString('ascii');
-      const m = /Content-Length:\s*(\d+)/i.exec(header);
-      if (!m) { this.buffer = this.buffer.subarray(headerEnd + 4); continue; }
-      const len = Number(m[1]);
-      if (this.buffer.length < headerEnd + 4 + len) return;
-      const body = this.buffer.subarray(headerEnd + 4, headerEnd + 4 + len).toString('utf8');
-      this.buffer = this.buffer.subarray(headerEnd + 4 + len);
-      let msg: DebugProtocol.ProtocolMessage;
-      try { msg = JSON.parse(body) as DebugProtocol.ProtocolMessage; } catch { continue; }
-      this.dispatch(msg);
-    }
+    writeMessage(this.output, msg);
   }
 
   private dispatch(msg: DebugProtocol.ProtocolMessage): void {

@@ -6,7 +6,7 @@
 import type { Evaluator } from './evaluator';
 import { HELPER_HASH, HELPER_SOURCE } from './python/helperSource';
 import { isSafeExpression } from './expression';
-import type { AutogradAnswer, HoverAnswer, InlineShape } from './protocol';
+import type { AutogradAnswer, HoverAnswer, InlineShape, LiveValue } from './protocol';
 
 export const HELPER_MODULE = `_tensorscope_${HELPER_HASH}`;
 const MOD = `__import__('sys').modules['${HELPER_MODULE}']`;
@@ -102,6 +102,13 @@ export class TensorHelper {
     if (m) return new Uint8Array(Buffer.from(m[1]!, 'base64'));
     const answer = decodeAnswer<{ error?: string }>(result);
     throw new Error(answer.error ?? 'no bytes');
+  }
+
+  /** Compact descriptions (no statistics) of those expressions that hold tensors/arrays or containers of them. */
+  async summaries(exprs: string[], frameId: number): Promise<Record<string, LiveValue>> {
+    const valid = exprs.filter((e) => isSafeExpression(e).ok).slice(0, 200);
+    if (!valid.length) return {};
+    return this.ask<Record<string, LiveValue>>(`summaries([${valid.map(pyString).join(',')}], globals(), locals())`, frameId);
   }
 
   /** Walk the autograd graph of a tensor breadth-first, at most `maxNodes` nodes. */

@@ -35,6 +35,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(webview.cspSource, nonce)}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
 <title>${escapeHtml(title)}</title>

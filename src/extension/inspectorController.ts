@@ -7,7 +7,7 @@ import type { Checkpoint, TensorInfo, TensorStats } from '../core/model';
 import { parseSlice, sliceView } from '../core/slice';
 import { buildRows, numelOf, type TensorRow } from '../shared/rows';
 import { computeSummary } from '../shared/summary';
-import { mapOptimizerParams } from '../shared/content';
+import { boundContent, mapOptimizerParams } from '../shared/content';
 import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
 import type { HostMessage, SliceValues, TensorDetails, WebviewMessage } from '../shared/protocol';
@@ -97,7 +97,7 @@ export class InspectorController {
       type: 'init',
       file: { uri: this.source.uri, path: this.path, name: this.displayName, format: cp.format, generation: this.generation },
       summary,
-      content: cp.content,
+      content: boundContent(cp.content),
       optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
       tensorCount: cp.tensors.length,
     });

@@ -81,3 +81,32 @@ export function mapOptimizerParams(content: JsonValue, tensorNames: readonly str
     return { path: o.path, modelPrefix: chosen.prefix, names, exact: exact !== undefined };
   });
 }
+
+/**
+ * A copy of the content tree with at most `maxChildren` entries per object/array and `maxNodes` nodes in all;
+ * what is left out becomes `{"$more": N}` (N entries not shown). Keeps the init message small for files with
+ * 100,000 tensors (the tensors themselves are in the table).
+ */
+export function boundContent(content: JsonValue, maxChildren = 500, maxNodes = 20_000): JsonValue {
+  let budget = maxNodes;
+  const walk = (v: JsonValue): JsonValue => {
+    budget--;
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      const out: JsonValue[] = [];
+      for (let i = 0; i < v.length; i++) {
+        if (i >= maxChildren || budget <= 0) { out.push({ $more: v.length - i }); break; }
+        out.push(walk(v[i]));
+      }
+      return out;
+    }
+    const out: { [key: string]: JsonValue } = {};
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      if (i >= maxChildren || budget <= 0) { out['$more'] = keys.length - i; break; }
+      out[keys[i]] = walk(v[keys[i]]);
+    }
+    return out;
+  };
+  return walk(content);
+}

@@ -140,57 +140,58 @@ function compareColumn(a: TensorRow, b: TensorRow, column: ColumnId): number {
 interface Node {
   prefix: string;
   children: Map<string, Node>;
-  tensors: Array<{ row: TensorRow; label: string }>;
+  /** tensors directly in this group, in view order (`order` = position in the sorted/filtered list) */
+  tensors: Array<{ row: TensorRow; label: string; order: number }>;
   count: number;
   numel: number;
   bytes: number;
-  /** position of the first tensor below, to keep file order among groups */
+  /** position of the first tensor below, to keep file (or sort) order among groups */
   first: number;
 }
 
-function newNode(prefix: string): Node {
-  return { prefix, children: new Map(), tensors: [], count: 0, numel: 0, bytes: 0, first: Infinity };
+function newNode(prefix: string, first: number): Node {
+  return { prefix, children: new Map(), tensors: [], count: 0, numel: 0, bytes: 0, first };
 }
 
 /**
  * The visible items for a query: filtered, sorted, grouped (with collapsed groups' children left out).
- * O(n log n); the host caches the result per query.
+ * O(n log n) for sorting, linear otherwise; the host caches the result per query.
  */
 export function visibleItems(rows: readonly TensorRow[], query: TableQuery): TableItem[] {
   const match = rowMatcher(query.filter);
-  let kept = rows.filter(match);
+  let kept = query.filter.trim() ? rows.filter(match) : rows.slice();
   if (query.sort) {
     const { column, descending } = query.sort;
-    kept = [...kept].sort((a, b) => compareRows(a, b, column, descending));
+    kept = kept.sort((a, b) => compareRows(a, b, column, descending));
   }
   if (!query.grouped) return kept.map((row) => ({ kind: 'tensor', depth: 0, label: row.name, row }));
 
-  const root = newNode('');
-  kept.forEach((row, order) => {
-    const parts = row.name.split('.');
+  const root = newNode('', 0);
+  for (let order = 0; order < kept.length; order++) {
+    const row = kept[order];
+    const name = row.name;
     let node = root;
-    const update = (n: Node) => { n.count++; n.numel += row.numel; n.bytes += row.bytes; if (order < n.first) n.first = order; };
-    update(root);
-    for (let i = 0; i < parts.length - 1; i++) {
-      const key = parts[i];
+    node.count++; node.numel += row.numel; node.bytes += row.bytes;
+    let start = 0;
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', start)) {
+      const key = name.slice(start, dot);
       let child = node.children.get(key);
       if (!child) {
-        child = newNode(node.prefix ? `${node.prefix}.${key}` : key);
+        child = newNode(node.prefix ? `${node.prefix}.${key}` : key, order);
         node.children.set(key, child);
       }
       node = child;
-      update(node);
+      node.count++; node.numel += row.numel; node.bytes += row.bytes;
+      start = dot + 1;
     }
-    node.tensors.push({ row, label: parts[parts.length - 1] });
-  });
+    node.tensors.push({ row, label: name.slice(start), order });
+  }
 
   const collapsed = new Set(query.collapsed);
   const out: TableItem[] = [];
-  const emit = (node: Node, depth: number) => {
-    // tensors and sub-groups interleaved by first appearance in the (sorted or file) order
-    type Entry = { order: number; item: () => void };
-    const entries: Entry[] = [];
-    node.tensors.forEach((t, i) => entries.push({ order: orderOf.get(t.row) ?? i, item: () => out.push({ kind: 'tensor', depth, label: t.label, row: t.row }) }));
+  const emit = (node: Node, depth: number): void => {
+    // tensors and sub-groups interleaved by first appearance; both lists are already in that order: merge them
+    const groups: Array<{ label: string; node: Node }> = [];
     for (const [key, child0] of node.children) {
       // merge chains: a group whose only content is one sub-group shows as `a.b`
       let child = child0;
@@ -200,21 +201,22 @@ export function visibleItems(rows: readonly TensorRow[], query: TableQuery): Tab
         label += `.${k}`;
         child = c;
       }
-      const g = child;
-      entries.push({
-        order: g.first,
-        item: () => {
-          const isCollapsed = collapsed.has(g.prefix);
-          out.push({ kind: 'group', prefix: g.prefix, label, depth, count: g.count, numel: g.numel, bytes: g.bytes, collapsed: isCollapsed });
-          if (!isCollapsed) emit(g, depth + 1);
-        },
-      });
+      groups.push({ label, node: child });
     }
-    entries.sort((a, b) => a.order - b.order);
-    for (const e of entries) e.item();
+    let i = 0;
+    let j = 0;
+    while (i < node.tensors.length || j < groups.length) {
+      if (j >= groups.length || (i < node.tensors.length && node.tensors[i].order < groups[j].node.first)) {
+        const t = node.tensors[i++];
+        out.push({ kind: 'tensor', depth, label: t.label, row: t.row });
+      } else {
+        const { label, node: g } = groups[j++];
+        const isCollapsed = collapsed.has(g.prefix);
+        out.push({ kind: 'group', prefix: g.prefix, label, depth, count: g.count, numel: g.numel, bytes: g.bytes, collapsed: isCollapsed });
+        if (!isCollapsed) emit(g, depth + 1);
+      }
+    }
   };
-  const orderOf = new Map<TensorRow, number>();
-  kept.forEach((row, i) => orderOf.set(row, i));
   emit(root, 0);
   return out;
 }

@@ -142,6 +142,22 @@ export function stopProcessGroup(child: ChildProcess, graceMs = 5000): Promise<v
   });
 }
 
+/** process groups of the code-servers still running: killed if this process exits or is interrupted without close() */
+const liveGroups = new Set<number>();
+let watching = false;
+function killLiveGroups(): void {
+  for (const pgid of liveGroups) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+  liveGroups.clear();
+}
+function watchForAbnormalExit(): void {
+  if (watching) return;
+  watching = true;
+  process.once('exit', killLiveGroups);
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => { killLiveGroups(); process.exit(code); });
+  }
+}
+
 export interface CodeServerOptions {
   tmp: string;
   folder: string;
@@ -165,9 +181,8 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
   args.push(o.folder);
   const child = spawn(node24, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: xdgEnv(o.tmp, o.env) });
   const out = createWriteStream(path.join(o.tmp, 'code-server.log'));
-  // if the test process dies without close(), do not leave code-server running
-  const onExit = (): void => { if (child.pid !== undefined) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } } };
-  process.once('exit', onExit);
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  watchForAbnormalExit();
   const baseUrl = new Promise<string>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`code-server did not start in 90 s; see ${o.tmp}/code-server.log`)), 90_000);
@@ -186,7 +201,7 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
     child, baseUrl,
     async stop() {
       await stopProcessGroup(child);
-      process.removeListener('exit', onExit);
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       await new Promise<void>((r) => out.end(r));
     },
   };

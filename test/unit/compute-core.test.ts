@@ -34,6 +34,7 @@ test('state dict matching: prefix detection and torch categories', () => {
   assert.deepEqual(detectPrefix(['module.a', 'module.b'], ['a', 'b']), { a: 'module.', b: '' });
   assert.deepEqual(detectPrefix(['a', 'b'], ['state_dict.module.a', 'state_dict.module.b']), { a: '', b: 'state_dict.module.' });
   assert.equal(detectPrefix(['a'], ['a']), null);
+  assert.deepEqual(detectPrefix(['module.a', 'module.b'], ['model.module.a', 'model.module.b']), { a: 'module.', b: 'model.module.' });
   const m = matchStateDicts([f('module.w', [2, 3]), f('module.b', [3]), f('module.gone', [1])], [f('w', [3, 2]), f('b', [3], 'float64'), f('new', [1])]);
   assert.deepEqual(m.missing, ['gone']);
   assert.deepEqual(m.unexpected, ['new']);
@@ -73,4 +74,18 @@ test('.npy write → read round trip, float16 rounding to nearest even', () => {
   assert.deepEqual(Array.from(h.data as Float32Array), [1, 65504, 0, HALF_TABLE[floatToHalf(-0.1)]]);
   assert.equal(floatToHalf(1 + 3 * 2 ** -11), 0x3c02);
   assert.equal(floatToHalf(70000), 0x7c00);
+});
+
+test('a view result becomes an inspector tensor over the same storage with torch strides', async () => {
+  const { resultCheckpoint } = await import('../../src/compute/resultCheckpoint');
+  const { readDense } = await import('../../src/core/values');
+  const x = makeDense('float32', [2, 3], Float32Array.of(0, 1, 2, 3, 4, 5));
+  const cp = resultCheckpoint(permuteView(x, [1, 0]), 'result', 'permute(x, dims=1,0)');
+  const t = cp.tensors[0];
+  assert.deepEqual(t.stride, [1, 3]);
+  assert.equal(t.contiguous, false);
+  assert.equal(t.storage?.bytes, 24);
+  assert.deepEqual(Array.from((await readDense(t)).data as Float32Array), [0, 3, 1, 4, 2, 5]);
+  const h = resultCheckpoint(makeDense('float16', [2], Float32Array.of(1, -2)), 'result', 'half');
+  assert.deepEqual(Array.from((await readDense(h.tensors[0])).data as Float32Array), [1, -2]);
 });

@@ -84,7 +84,7 @@ for (const proto of [0, 1, 2, 3, 4, 5]) {
 
 test('Python 2 style opcodes: STRING, INT bools, LONG, copy_reg._reconstructor', () => {
   const p0 = Buffer.from(
-    "(dp0\nS'key'\np1\nI01\nsS'n'\nL12345678901234567890L\nsS'esc'\nS'a\\x41\\n'\nsVuni\\u00e9\np2\nF2.5\ns" +
+    "(dp0\nS'key'\np1\nI01\nsS'n'\nL12345678901234567890L\nsS'esc'\nS'a\\x41\\n'\nsVuni\\u00e9\np2\nF2.5\nsS'inf'\nF-inf\ns" +
     "S'obj'\nccopy_reg\n_reconstructor\n(c__main__\nOld\nc__builtin__\nobject\nNtR(dS'x'\nI3\nsb" +
     's.', 'latin1');
   const { value } = unpickle(p0, { reconstructors: torchReconstructors() });
@@ -93,6 +93,7 @@ test('Python 2 style opcodes: STRING, INT bools, LONG, copy_reg._reconstructor',
   assert.equal(d.get('n'), 12345678901234567890n);
   assert.equal(d.get('esc'), 'aA\n');
   assert.equal(d.get('unié'), 2.5);
+  assert.equal(d.get('inf'), -Infinity);
   const o = d.get('obj') as PyObject;
   assert.equal(o.className, '__main__.Old');
   assert.deepEqual(plain(o.state as PyValue), { dict: [['x', 3]] });

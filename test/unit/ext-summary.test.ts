@@ -62,3 +62,17 @@ test('Lightning layout: state_dict + optimizer_states list', () => {
   assert.deepEqual(maps[0].names, { 0: 'state_dict.net.w', 1: 'state_dict.net.b' });
   assert.equal(maps[0].exact, true);
 });
+
+test('content is bounded before it travels to the webview', async () => {
+  const { boundContent } = await import('../../src/shared/content');
+  const big: Record<string, { $tensor: string }> = {};
+  for (let i = 0; i < 2000; i++) big[`t${i}`] = { $tensor: `t${i}` };
+  const b = boundContent({ epoch: 1, sd: big, list: Array.from({ length: 1000 }, (_, i) => i) }, 500) as Record<string, unknown>;
+  const sd = b.sd as Record<string, unknown>;
+  assert.equal(Object.keys(sd).length, 501);
+  assert.equal(sd.$more, 1500);
+  const list = b.list as unknown[];
+  assert.equal(list.length, 501);
+  assert.deepEqual(list[500], { $more: 500 });
+  assert.equal(b.epoch, 1);
+});

@@ -132,3 +132,26 @@ test('sniff names foreign files in one line', () => {
   const sm = sniff(new Uint8Array(0), path.join(fixtureDir, 'saved_model'), ['saved_model.pb', 'variables'], 0);
   assert.match(sm.what ?? '', /SavedModel/);
 });
+
+test('object arrays: listed with dtype object, their objects unpickled safely into the content tree', async () => {
+  const ck = await openCheckpoint(path.join(fixtureDir, 'objarr.npy'));
+  assert.equal(ck.tensors[0].dtype, 'object');
+  assert.deepEqual(ck.content, { $tensor: '', objects: { $objects: ['1', "'two'", 'None'], count: 3 } });
+  await ck.close();
+  const z = await openCheckpoint(path.join(fixtureDir, 'objects.npz'));
+  assert.deepEqual((z.content as Record<string, unknown>).bad, { $tensor: 'bad', objects: { $objects: ['<dict of 1>', 'None'], count: 2 } });
+  await z.close();
+});
+
+test('ONNX external data outside the model folder is refused, a missing file is reported', async () => {
+  const ck = await openCheckpoint(path.join(fixtureDir, 'external_bad.onnx'));
+  assert.deepEqual(ck.tensors.map((t) => t.name), ['escape', 'missing', 'ok']);
+  assert.ok(ck.warnings.some((w) => /escape.*refused/.test(w)), ck.warnings.join('; '));
+  assert.ok(ck.warnings.some((w) => /missing.*nowhere\.bin is missing/.test(w)), ck.warnings.join('; '));
+  for (const name of ['escape', 'missing']) {
+    const t = ck.tensors.find((x) => x.name === name);
+    assert.ok(t);
+    await assert.rejects(readDense(t), UnreadableError);
+  }
+  await ck.close();
+});

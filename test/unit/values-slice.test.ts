@@ -130,7 +130,7 @@ test('readDense walks transposes, slices, expands, channels-last and negative st
     for (const windowBytes of [4, 16, 52, 1000]) {
       const parts: number[] = [];
       for await (const b of rawBlocks(t, { windowBytes, blockElements: 7 })) {
-        parts.push(...new Float32Array(b.bytes.slice().buffer));
+        parts.push(...new Float32Array(new Uint8Array(b.bytes).buffer));
       }
       assert.deepEqual(parts, naive(storage, shape, stride, off), `window ${windowBytes}: ${shape} / ${stride}`);
     }

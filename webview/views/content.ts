@@ -47,6 +47,12 @@ export class ContentView {
       return h('div', { class: 'leaf' }, h('span', { class: 'key' }, label), ': ',
         h('a', { class: 'tensor-link', attrs: { href: '#', 'data-tensor': name }, on: { click: (e) => { e.preventDefault(); this.app.openDetails(name); } } }, `tensor ${name}`), arrow);
     }
+    if (key === '$more' && typeof v === 'number') {
+      return h('div', { class: 'leaf muted' }, `… ${v} more entries not shown (every tensor is in the Tensors table)`);
+    }
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.$more === 'number' && Object.keys(v).length === 1) {
+      return h('div', { class: 'leaf muted' }, `… ${v.$more} more entries not shown`);
+    }
     if (v === null || typeof v !== 'object') {
       return h('div', { class: 'leaf' }, h('span', { class: 'key' }, label), ': ', h('span', { class: `value v-${v === null ? 'null' : typeof v}` }, typeof v === 'string' ? JSON.stringify(v) : String(v)), arrow);
     }

@@ -21,9 +21,9 @@ const HEADERS: Record<ColumnId, { label: string; title: string; numeric?: boolea
   stride: { label: 'Stride', title: 'tensor.stride(), in elements' },
   offset: { label: 'Offset', title: 'tensor.storage_offset(), in elements', numeric: true },
   layout: { label: 'Layout', title: 'contiguous, channels_last, or non-contiguous (a view)' },
-  storage: { label: 'Storage', title: 'storage key in the file; ⛓ N = shared with N−1 other tensors' },
+  storage: { label: 'Storage', title: 'storage key in the file; “shared ×N” = N tensors view the same storage (click to see them)' },
   device: { label: 'Device', title: 'the device it was saved from' },
-  numel: { label: 'Elements', title: 'tensor.numel()', numeric: true },
+  numel: { label: 'numel', title: 'tensor.numel()', numeric: true },
   bytes: { label: 'Bytes', title: 'numel × element size (this tensor only)', numeric: true },
 };
 
@@ -151,11 +151,13 @@ export class TableView {
 
   private scrollToIndex(i: number, center: boolean): void {
     this.selectedIndex = i;
+    // row i occupies [(i + 1) * H, (i + 2) * H) below the sticky header of height H
     const top = i * ROW_HEIGHT;
-    const view = this.scroller.clientHeight - ROW_HEIGHT * 2;
-    if (center) this.scroller.scrollTop = Math.max(0, top - view / 2);
+    const bottom = (i + 2) * ROW_HEIGHT;
+    const height = this.scroller.clientHeight;
+    if (center) this.scroller.scrollTop = Math.max(0, top - (height - ROW_HEIGHT) / 2);
     else if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
-    else if (top > this.scroller.scrollTop + view) this.scroller.scrollTop = top - view;
+    else if (bottom > this.scroller.scrollTop + height) this.scroller.scrollTop = bottom - height;
   }
 
   private render(): void {
@@ -228,7 +230,7 @@ export class TableView {
       const layout = layoutLabel(r);
       const storage = r.storageKey === null ? h('span', { class: 'muted' }, '—')
         : r.storageShared > 1
-          ? h('a', { class: 'shared-link', title: `storage ${r.storageKey} is shared by ${r.storageShared} tensors — show them`, attrs: { href: '#', 'data-storage': r.storageKey }, on: { click: (e) => { e.preventDefault(); e.stopPropagation(); this.app.openDetails(r.name); } } }, `⛓ ${r.storageShared}`)
+          ? h('a', { class: 'shared-link', title: `storage ${r.storageKey} is shared by ${r.storageShared} tensors — show them`, attrs: { href: '#', 'data-storage': r.storageKey }, on: { click: (e) => { e.preventDefault(); e.stopPropagation(); this.app.openDetails(r.name); } } }, `shared ×${r.storageShared}`)
           : h('span', { class: 'muted', title: `storage ${r.storageKey}` }, r.storageKey);
       el = h('div', {
         class: `${cls} tensor`, attrs,
@@ -248,8 +250,8 @@ export class TableView {
         h('div', { class: 'cell col-bytes num', title: `${r.bytes} bytes` }, formatBytes(r.bytes)),
       );
     }
-    el.style.top = `${i * ROW_HEIGHT}px`;
-    el.style.paddingLeft = '0';
+    // rows sit below the sticky header row (in flow, ROW_HEIGHT tall)
+    el.style.top = `${(i + 1) * ROW_HEIGHT}px`;
     const indent = el.querySelector<HTMLElement>('.indent');
     if (indent && item) indent.style.width = `${item.depth * 14}px`;
     return el;

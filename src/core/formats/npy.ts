@@ -14,6 +14,30 @@ import { parseNumpyDescr } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
 import { contiguousStrides, isContiguous, memoryFormatOf } from '../layout';
 import { parsePyLiteral } from './pyLiteral';
+import type { JsonValue } from '../model';
+import { NumpyArray, pyRepr, torchReconstructors, unpickle } from '../pickle';
+
+/** Object arrays larger than this are not unpickled for display. */
+const MAX_OBJECT_PICKLE = 16 << 20;
+const MAX_OBJECTS_SHOWN = 100;
+
+/**
+ * The elements of an object array (a pickled ndarray after the header), unpickled by the safe machine for
+ * display: `{"$objects": [repr, …], "count": n}`; a one-line note when they cannot be read.
+ */
+export async function objectArrayContent(source: ByteSource, label: string): Promise<{ content: JsonValue; warning?: string }> {
+  if (source.size > MAX_OBJECT_PICKLE) return { content: null, warning: `${label}: ${source.size}-byte object pickle not unpickled for display` };
+  try {
+    const bytes = await source.read(0, source.size);
+    const { value } = unpickle(bytes, { reconstructors: torchReconstructors(), label });
+    const objects = value instanceof NumpyArray ? value.objects : Array.isArray(value) ? value : undefined;
+    if (!objects) return { content: null, warning: `${label}: the object pickle holds no object array` };
+    const shown = objects.slice(0, MAX_OBJECTS_SHOWN).map((o) => pyRepr(o, 1));
+    return { content: { $objects: shown, count: objects.length } };
+  } catch (err) {
+    return { content: null, warning: `${label}: its objects could not be unpickled (${(err as Error).message.split('\n')[0]})` };
+  }
+}
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -152,7 +176,7 @@ export function npyWarnings(header: NpyHeader, name: string): string[] {
   const who = name ? `array ${name}` : 'the array';
   if (header.descr === 'structured') return [`${who} has a structured dtype ${header.descrText}; its values are not shown`];
   const nd = parseNumpyDescr(header.descr);
-  if (nd.dtype === 'object') return [`${who} is an object array (pickled Python objects); its values are not shown`];
+  if (nd.dtype === 'object') return [`${who} is an object array (pickled Python objects, unpickled safely for the content tree); it has no tensor values`];
   if (nd.dtype === 'unknown') return [`${who} has numpy dtype ${header.descr}, which has no tensor equivalent; its values are not shown`];
   return [];
 }
@@ -170,12 +194,19 @@ export const npyReader: FormatReader = {
       const header = parseNpyHeader(await file.read(0, headerLen));
       const source = fileRegion(file, header.dataOffset, Math.max(0, file.size - header.dataOffset), `array data in ${path}`);
       const tensor = npyTensor(header, source, '', 'array');
+      const warnings = npyWarnings(header, '');
+      let content: JsonValue = { $tensor: '' };
+      if (tensor.dtype === 'object') {
+        const objs = await objectArrayContent(source, 'the object array');
+        if (objs.content) content = { $tensor: '', objects: objs.content };
+        if (objs.warning) warnings.push(objs.warning);
+      }
       return {
         path,
         format: 'npy',
         tensors: [tensor],
-        content: { $tensor: '' },
-        warnings: npyWarnings(header, ''),
+        content,
+        warnings,
         globals: [],
         producer: `numpy ${header.version}`,
         meta: {

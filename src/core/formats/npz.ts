@@ -9,7 +9,7 @@ import type { Checkpoint, FormatReader, JsonValue, TensorInfo } from '../model';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip } from '../zip';
 import { subSource } from '../byteSource';
-import { NPY_MAX_HEADER, hasNpyMagic, npyHeaderLength, npyTensor, npyWarnings, parseNpyHeader } from './npy';
+import { NPY_MAX_HEADER, hasNpyMagic, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
 
 export const npzReader: FormatReader = {
   format: 'npz',
@@ -52,9 +52,15 @@ export const npzReader: FormatReader = {
         const header = parseNpyHeader(await source.read(0, headerLen));
         version ||= header.version;
         const data = subSource(source, header.dataOffset, Math.max(0, source.size - header.dataOffset), `${entry.name} in ${p}`);
-        tensors.push(npyTensor(header, data, name, entry.name));
+        const tensor = npyTensor(header, data, name, entry.name);
+        tensors.push(tensor);
         warnings.push(...npyWarnings(header, name));
         content[name] = { $tensor: name };
+        if (tensor.dtype === 'object') {
+          const objs = await objectArrayContent(data, `array ${name}`);
+          if (objs.content) content[name] = { $tensor: name, objects: objs.content };
+          if (objs.warning) warnings.push(objs.warning);
+        }
       }
       return {
         path: p,

@@ -10,6 +10,7 @@ import type { Checkpoint, FormatReader } from '../model';
 import { UnreadableError } from '../model';
 import { torchReconstructors, unpickle } from '../pickle';
 import { nameTensors, pickleWarnings } from '../naming';
+import { loadStorageFromBytes } from './torchLegacy';
 
 /** Largest plain pickle read into memory. */
 export const MAX_PICKLE_BYTES = 4 * 2 ** 30 - 1;
@@ -36,7 +37,8 @@ export const plainPickleReader: FormatReader = {
     if (st.size > MAX_PICKLE_BYTES) throw new UnreadableError(`a ${st.size}-byte plain pickle is too large to read`, 'pickle');
     if (options?.signal?.aborted) throw new UnreadableError('aborted');
     const data = new Uint8Array(await fsp.readFile(path));
-    const result = unpickle(data, { reconstructors: torchReconstructors(), label: path });
+    // tensors pickled directly (pickle.dump(tensor)) carry their storage as a nested legacy torch.save stream
+    const result = unpickle(data, { reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }), label: path });
     const named = nameTensors(result.value);
     const warnings = pickleWarnings(named.tensors, result.globals);
     if (named.truncated) warnings.push('the object tree is too large; the listing is cut short');

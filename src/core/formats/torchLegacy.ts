@@ -12,7 +12,7 @@ import type { ByteSource, Checkpoint, FormatReader, OpenOptions } from '../model
 import { UnreadableError } from '../model';
 import { SharedFile, bufferSource, fileRegion, subSource } from '../byteSource';
 import { unpickle, type PickleResult } from '../pickle/machine';
-import { TorchStorage, TorchTensor, storageDtype, torchReconstructors } from '../pickle/torch';
+import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
 import { PyDict, PyGlobal, PyObject, itemsOf, toNumber, type PyValue } from '../pickle/values';
 import { dtypeInfo, type DTypeName } from '../dtype';
 import { nameTensors, pickleWarnings } from '../naming';
@@ -38,6 +38,7 @@ interface LegacyParse {
   globals: GlobalUse[];
   littleEndian: boolean;
   sysInfo: PyValue;
+  quantized: TorchTensor[];
 }
 
 function mergeGlobals(all: GlobalUse[][]): GlobalUse[] {
@@ -94,9 +95,10 @@ function parseLegacy(data: Uint8Array, label: string, nested: boolean): LegacyPa
     root.storages.push(s);
     return s;
   };
+  const quantized: TorchTensor[] = [];
   const r3 = unpickle(data, {
     start: r2.end, label, persistentLoad,
-    reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }),
+    reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes, quantized }),
   });
   let keys: string[] = [];
   let end = r3.end;
@@ -107,7 +109,7 @@ function parseLegacy(data: Uint8Array, label: string, nested: boolean): LegacyPa
     end = r4.end;
   }
   return {
-    root: r3.value, keys, roots, end, littleEndian, sysInfo,
+    root: r3.value, keys, roots, end, littleEndian, sysInfo, quantized,
     globals: mergeGlobals([r3.globals, r4?.globals ?? []]),
   };
 }
@@ -162,6 +164,26 @@ export function loadStorageFromBytes(data: Uint8Array): TorchStorage {
   throw new UnreadableError('nested bytes do not hold a storage');
 }
 
+/** Most bytes one pickle of a legacy stream may span (the object pickle of a big legacy checkpoint is a few MiB). */
+const MAX_PICKLE_BYTES = 512 << 20;
+
+/** Unpickle the pickle starting at `start` of a file, reading a growing window (never past `end`). */
+async function pickleAt(file: SharedFile, start: number, end: number, label: string): Promise<PickleResult> {
+  let want = Math.min(end - start, 1 << 16);
+  for (;;) {
+    const data = await file.read(start, want);
+    try {
+      const r = unpickle(data, { label });
+      return { ...r, end: start + r.end };
+    } catch (err) {
+      const truncated = err instanceof UnreadableError && /truncated/.test(err.reason);
+      if (!truncated || want >= end - start) throw err;
+      if (want >= MAX_PICKLE_BYTES) throw new UnreadableError(`a pickle in ${label} is larger than ${MAX_PICKLE_BYTES >> 20} MiB`);
+      want = Math.min(end - start, want * 4);
+    }
+  }
+}
+
 async function parseLegacyFile(file: SharedFile, label: string): Promise<LegacyParse> {
   let want = Math.min(file.size, 1 << 20);
   for (;;) {
@@ -171,6 +193,7 @@ async function parseLegacyFile(file: SharedFile, label: string): Promise<LegacyP
     } catch (err) {
       const truncated = err instanceof UnreadableError && /truncated/.test(err.reason);
       if (!truncated || want >= file.size) throw err;
+      if (want >= MAX_PICKLE_BYTES) throw new UnreadableError(`the pickle is larger than ${MAX_PICKLE_BYTES >> 20} MiB`);
       want = Math.min(file.size, want * 4);
     }
   }
@@ -193,6 +216,7 @@ export async function openLegacy(path: string, _options?: OpenOptions): Promise<
       pos += 8 + len;
     }
     const missing = attachSources(p, located, p.littleEndian ? 'little' : 'big');
+    await resolveQuantParams(p.quantized);
     if (missing.length && !warnings.length) warnings.push(`${missing.length} storages are missing from the file`);
     const named = nameTensors(p.root);
     const all = [...pickleWarnings(named.tensors, p.globals), ...warnings];
@@ -253,25 +277,29 @@ async function openLegacyTar(path: string, file: SharedFile): Promise<Checkpoint
   const globals: GlobalUse[][] = [];
   const storages = new Map<string, TorchStorage>();
   {
-    const data = await file.read(storagesM.offset, storagesM.size);
-    const c = unpickle(data, { label: 'storages' });
+    // walk the member by position: small pickled records between storage bytes that stay on disk
+    const end = storagesM.offset + storagesM.size;
+    const c = await pickleAt(file, storagesM.offset, end, 'storages');
     let pos = c.end;
     const count = toNumber(c.value) ?? 0;
     for (let i = 0; i < count; i++) {
-      const rec = unpickle(data, { start: pos, label: 'storages' });
+      const rec = await pickleAt(file, pos, end, 'storages');
       globals.push(rec.globals);
       const [key, location, type] = itemsOf(rec.value) ?? [];
       const dtype = storageDtype(type);
       pos = rec.end;
-      const numel = readI64(data.subarray(pos, pos + 8), true);
+      const header = await file.read(pos, 8);
+      if (header.length < 8) throw new UnreadableError('legacy tar storages member is truncated');
+      const numel = readI64(header, true);
       const len = numel * (dtypeInfo(dtype).itemSize || 1);
+      if (pos + 8 + len > end) throw new UnreadableError('legacy tar storage runs past its member');
       const s = new TorchStorage(String(key), dtype, typeof location === 'string' ? location : 'cpu', len);
-      s.source = fileRegion(file, storagesM.offset + pos + 8, len, `storage ${String(key)} in ${path}`);
+      s.source = fileRegion(file, pos + 8, len, `storage ${String(key)} in ${path}`);
       storages.set(String(key), s);
       pos += 8 + len;
     }
     try {
-      const views = unpickle(data, { start: pos, label: 'storages' });
+      const views = await pickleAt(file, pos, end, 'storages');
       for (const v of itemsOf(views.value) ?? []) {
         const [target, rootKey, offset, numel] = itemsOf(v) ?? [];
         const root = storages.get(String(rootKey));
@@ -286,6 +314,7 @@ async function openLegacyTar(path: string, file: SharedFile): Promise<Checkpoint
   }
   const tensors = new Map<string, TorchTensor>();
   if (tensorsM) {
+    if (tensorsM.size > MAX_PICKLE_BYTES) throw new UnreadableError('legacy tar tensors member is too large');
     const data = await file.read(tensorsM.offset, tensorsM.size);
     const c = unpickle(data, { label: 'tensors' });
     let pos = c.end;
@@ -308,6 +337,7 @@ async function openLegacyTar(path: string, file: SharedFile): Promise<Checkpoint
       tensors.set(String(key), new TorchTensor(s?.dtype ?? 'unknown', shape, nd ? stride : contiguousStrides(shape), offset, s, s?.device ?? 'cpu'));
     }
   }
+  if (pickleM.size > MAX_PICKLE_BYTES) throw new UnreadableError('legacy tar pickle member is too large');
   const pdata = await file.read(pickleM.offset, pickleM.size);
   const main = unpickle(pdata, {
     label: 'pickle',

@@ -13,7 +13,7 @@ import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
 import { SharedFile } from '../byteSource';
 import { unpickle, type PickleResult } from '../pickle/machine';
-import { TorchStorage, storageDtype, torchReconstructors } from '../pickle/torch';
+import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
 import { dtypeInfo } from '../dtype';
 import { itemsOf, toNumber, type PyValue } from '../pickle/values';
 import { nameTensors, pickleWarnings } from '../naming';
@@ -67,7 +67,7 @@ export async function loadZipPickle(
 ): Promise<{ result: PickleResult; missing: string[] }> {
   const entry = zip.get(pklName);
   if (!entry) throw new UnreadableError(`${pklName} missing`);
-  const data = await zip.readEntry(entry, 1 << 30);
+  const data = await zip.readEntry(entry, 512 << 20);
   const storages = new Map<string, TorchStorage>();
   const missing: string[] = [];
   const persistentLoad = (pid: PyValue): PyValue => {
@@ -81,7 +81,7 @@ export async function loadZipPickle(
       const e: ZipEntry | undefined = zip.get(`${storageDir}${keyStr}`);
       const itemSize = dtypeInfo(dtype).itemSize || 1;
       const bytes = e ? e.size : (toNumber(numel) ?? 0) * itemSize;
-      s = new TorchStorage(`${storageDir.replace(/^[^/]*\//, '')}${keyStr}`, dtype, typeof location === 'string' ? location : 'cpu', bytes);
+      s = new TorchStorage(`${storageDir.slice(storageDir.lastIndexOf('/', storageDir.length - 2) + 1)}${keyStr}`, dtype, typeof location === 'string' ? location : 'cpu', bytes);
       s.byteOrder = byteOrder;
       if (e) s.source = zip.source(e);
       else missing.push(keyStr);
@@ -89,11 +89,13 @@ export async function loadZipPickle(
     }
     return s;
   };
+  const quantized: TorchTensor[] = [];
   const result = unpickle(data, {
-    reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }),
+    reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes, quantized }),
     persistentLoad,
     label,
   });
+  await resolveQuantParams(quantized);
   return { result, missing };
 }
 

@@ -1,8 +1,9 @@
 /**
  * TorchScript archives (`torch.jit.save`): `<top>/data.pkl` (the module object tree, tensors under
  * `<top>/data/`), `<top>/constants.pkl` (tensors under `<top>/constants/`), `code/`, `version`.
- * Mobile / lite archives (`.ptl`) add `bytecode.pkl`. tch-rs `.ot` files are plain torch zip archives
- * (handled by torchZip) or TorchScript archives (handled here).
+ * Mobile / lite archives (`.ptl`) add `bytecode.pkl` (read through data.pkl). tch-rs `.ot` files are
+ * TorchScript archives of a module whose attributes are the variable names with `.` written as `|`;
+ * names are given their dots back.
  *
  * Tensor names: attribute names through the scripted module objects (as `state_dict()` names them);
  * packed params of TorchScript custom classes (`__torch__.torch.classes.*`) are not listed, as torch's
@@ -158,6 +159,14 @@ export async function openTorchScript(path: string, _options?: OpenOptions): Pro
       // state_dict() semantics: tensors come back detached
       clearRequiresGrad(root);
       const named = nameTensors(root);
+      // tch-rs (`VarStore::save`, `.ot`) registers `a.b` as attribute `a|b`: give the names back their dots
+      if (named.tensors.some((t) => t.name.includes('|'))) {
+        for (const t of named.tensors) {
+          t.name = t.name.replace(/\|/g, '.');
+          if (t.sparse) for (const k of Object.keys(t.sparse.components)) t.sparse.components[k] = t.sparse.components[k].replace(/\|/g, '.');
+        }
+        meta.names = "tch-rs style ('|' read as '.')";
+      }
       const rootClass = root instanceof PyObject ? root.className : undefined;
       if (rootClass) meta['module class'] = rootClass;
       return {

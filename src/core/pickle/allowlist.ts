@@ -32,7 +32,15 @@ const DTYPES = new Set<string>([
   'qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4', 'bits1x8', 'bits2x4', 'bits4x2', 'bits8', 'bits16',
 ]);
 
-export function isWeightsOnlySafe(fullName: string): boolean {
+/** Python 2 names protocol-2 pickles carry (`fix_imports`), mapped as torch's unpickler maps them. */
+function py3Name(fullName: string): string {
+  if (fullName.startsWith('__builtin__.')) return `builtins.${fullName.slice(12)}`;
+  if (fullName.startsWith('copy_reg.')) return `copyreg.${fullName.slice(9)}`;
+  return fullName;
+}
+
+export function isWeightsOnlySafe(name: string): boolean {
+  const fullName = py3Name(name);
   if (EXACT.has(fullName)) return true;
   if (fullName.startsWith('torch._utils.')) return REBUILD.has(fullName.slice('torch._utils.'.length));
   const m = /^torch\.(cuda\.)?([A-Za-z0-9_]+)$/.exec(fullName);

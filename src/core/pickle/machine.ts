@@ -363,9 +363,9 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         break;
       }
       case 0x46: { // FLOAT
-        const t = line().trim();
-        const v = Number(t);
-        push(Number.isNaN(v) && !/nan/i.test(t) ? fail('bad FLOAT literal') : v);
+        const t = line().trim().toLowerCase();
+        const v = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : Number(t);
+        push(Number.isNaN(v) && !/^-?nan$/.test(t) ? fail('bad FLOAT literal') : v);
         break;
       }
       case 0x47: { // BINFLOAT (big-endian)

@@ -7,6 +7,7 @@
  *   class TorchStorage (PyExtension)   key, dtype, device, bytes, byteOrder, source (mutable: legacy fills it later)
  *   class TorchTensor  (PyExtension)   dtype, shape, stride, storageOffset, storage, requiresGrad, layout, device, …
  *   torchReconstructors(hooks?): Record<string, Reconstructor>   includes builtins + numpy
+ *   resolveQuantParams(tensors)               per-channel scales / zero points read into `quant`
  *   storageDtype(storageType): DTypeName      `torch.FloatStorage` global → float32
  *   dtypeOfGlobal(value): DTypeName | undefined   `torch.float32` global → float32
  */
@@ -50,6 +51,8 @@ export class TorchTensor implements PyExtension {
   fromNumpy = false;
   /** extra state (Parameter attributes, subclass state); content only */
   state?: PyValue;
+  /** per-channel quantization: the scales / zero-point tensors (their values go into `quant` on open) */
+  quantTensors?: { scales?: TorchTensor; zeroPoints?: TorchTensor };
   constructor(
     public dtype: DTypeName,
     public shape: number[],
@@ -126,6 +129,50 @@ function layoutOf(v: PyValue | undefined): Layout {
 export interface TorchHooks {
   /** `torch.storage._load_from_bytes(b)`: a nested torch.save of one storage */
   loadFromBytes?(data: Uint8Array): TorchStorage;
+  /** collects per-channel quantized tensors, for `resolveQuantParams` */
+  quantized?: TorchTensor[];
+}
+
+const MAX_CHANNELS = 1 << 20;
+
+async function smallValues(t: TorchTensor): Promise<number[] | undefined> {
+  const s = t.storage;
+  if (!s?.source || t.shape.length > 1) return undefined;
+  const n = t.shape.length ? t.shape[0] : 1;
+  const step = t.shape.length ? t.stride[0] : 1;
+  const item = { float64: 8, float32: 4, int64: 8, int32: 4 }[t.dtype as 'float64'];
+  if (!item || n > MAX_CHANNELS) return undefined;
+  const start = t.storageOffset * item;
+  const span = ((n - 1) * step + 1) * item;
+  const bytes = await s.source.read(start, span);
+  if (bytes.length < span) return undefined;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = s.byteOrder !== 'big';
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = i * step * item;
+    out.push(t.dtype === 'float64' ? v.getFloat64(at, le) : t.dtype === 'float32' ? v.getFloat32(at, le)
+      : t.dtype === 'int32' ? v.getInt32(at, le) : Number(v.getBigInt64(at, le)));
+  }
+  return out;
+}
+
+/**
+ * Per-channel quantized tensors keep their scales / zero points in two small tensors: read them (a few
+ * bytes per channel) into `quant.scales` / `quant.zeroPoints`. Unreadable ones are left out.
+ */
+export async function resolveQuantParams(tensors: TorchTensor[]): Promise<void> {
+  for (const t of tensors) {
+    if (!t.quant || !t.quantTensors) continue;
+    try {
+      const scales = t.quantTensors.scales && await smallValues(t.quantTensors.scales);
+      const zps = t.quantTensors.zeroPoints && await smallValues(t.quantTensors.zeroPoints);
+      if (scales) t.quant.scales = scales;
+      if (zps) t.quant.zeroPoints = zps;
+    } catch {
+      // leave the tensor without inline scales
+    }
+  }
 }
 
 export function torchReconstructors(hooks: TorchHooks = {}): Record<string, Reconstructor> {
@@ -167,6 +214,11 @@ export function torchReconstructors(hooks: TorchHooks = {}): Record<string, Reco
       quant.zeroPoint = toNumber(q[2]);
     } else {
       quant.axis = toNumber(q[3]);
+      t.quantTensors = {
+        scales: q[1] instanceof TorchTensor ? q[1] : undefined,
+        zeroPoints: q[2] instanceof TorchTensor ? q[2] : undefined,
+      };
+      hooks.quantized?.push(t);
     }
     t.quant = quant;
     return t;

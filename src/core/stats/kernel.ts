@@ -98,8 +98,8 @@ function toFine(acc: Accum): void {
   for (const part of kept) histBlock(acc, part, acc.min, acc.max);
 }
 
-/** Scan of one float32 block. */
-function scanF32(acc: Accum, x: Float32Array): [number, number] {
+/** One block: min/max/sum/counts, then M2 (and fine histogram buckets unless values are kept). */
+function scanF32(acc: Accum, x: Float32Array): void {
   const len = x.length;
   let min = Infinity;
   let max = -Infinity;
@@ -119,16 +119,33 @@ function scanF32(acc: Accum, x: Float32Array): [number, number] {
   }
   let m2 = 0;
   const mb = cnt > 0 ? sum / cnt : 0;
-  if (bad === 0) {
-    for (let i = 0; i < len; i++) { const d = x[i] - mb; m2 += d * d; }
-  } else {
+  if (acc.keep || cnt === 0) {
     for (let i = 0; i < len; i++) { const v = x[i]; if (v - v === 0) { const d = v - mb; m2 += d * d; } }
+  } else {
+    // second pass (the block is in cache): M2 and the fine histogram together
+    if (acc.ranged.length === 0) acc.ranged.push(rangedFor(min, max));
+    const r = acc.ranged[0];
+    const counts = r.counts;
+    const lo = r.lo;
+    const scale = r.scale;
+    for (let i = 0; i < len; i++) {
+      const v = x[i];
+      const f = (v - lo) * scale;
+      if (f >= 0 && f < FINE_BUCKETS) {
+        counts[f | 0]++;
+        const d = v - mb;
+        m2 += d * d;
+      } else if (v - v === 0) {
+        fallback(acc, v);
+        const d = v - mb;
+        m2 += d * d;
+      }
+    }
   }
   mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
-  return [min, max];
 }
 
-function scanF64(acc: Accum, x: Float64Array): [number, number] {
+function scanF64(acc: Accum, x: Float64Array): void {
   const len = x.length;
   let min = Infinity;
   let max = -Infinity;
@@ -148,13 +165,30 @@ function scanF64(acc: Accum, x: Float64Array): [number, number] {
   }
   let m2 = 0;
   const mb = cnt > 0 ? sum / cnt : 0;
-  if (bad === 0) {
-    for (let i = 0; i < len; i++) { const d = x[i] - mb; m2 += d * d; }
-  } else {
+  if (acc.keep || cnt === 0) {
     for (let i = 0; i < len; i++) { const v = x[i]; if (v - v === 0) { const d = v - mb; m2 += d * d; } }
+  } else {
+    // second pass (the block is in cache): M2 and the fine histogram together
+    if (acc.ranged.length === 0) acc.ranged.push(rangedFor(min, max));
+    const r = acc.ranged[0];
+    const counts = r.counts;
+    const lo = r.lo;
+    const scale = r.scale;
+    for (let i = 0; i < len; i++) {
+      const v = x[i];
+      const f = (v - lo) * scale;
+      if (f >= 0 && f < FINE_BUCKETS) {
+        counts[f | 0]++;
+        const d = v - mb;
+        m2 += d * d;
+      } else if (v - v === 0) {
+        fallback(acc, v);
+        const d = v - mb;
+        m2 += d * d;
+      }
+    }
   }
   mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
-  return [min, max];
 }
 
 function mergeParts(acc: Accum, n: number, mean: number, m2: number, min: number, max: number, nan: number, inf: number, zeros: number): void {
@@ -181,9 +215,9 @@ function mergeParts(acc: Accum, n: number, mean: number, m2: number, min: number
 export function accumulate(acc: Accum, values: Float32Array | Float64Array): void {
   if (values.length === 0) return;
   if (acc.keep && acc.keepCount + values.length > KEEP_MAX) toFine(acc);
-  const [min, max] = values instanceof Float32Array ? scanF32(acc, values) : scanF64(acc, values);
-  if (!acc.keep) histBlock(acc, values, min, max);
-  else {
+  if (values instanceof Float32Array) scanF32(acc, values);
+  else scanF64(acc, values);
+  if (acc.keep) {
     acc.keep.push(Float64Array.from(values));
     acc.keepCount += values.length;
   }

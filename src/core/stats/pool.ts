@@ -143,7 +143,10 @@ export class StatsPool {
         const slot = await this.pick();
         if (slot.failed) throw slot.failed;
         slot.worker.ref();
-        const bytes = block.bytes.byteOffset === 0 && block.bytes.byteLength === block.bytes.buffer.byteLength ? block.bytes : block.bytes.slice();
+        // transfer only buffers made for this block; memory a ByteSource handed out (a cache, a buffer source)
+        // must not be detached, so it is copied
+        const whole = block.bytes.byteOffset === 0 && block.bytes.byteLength === block.bytes.buffer.byteLength;
+        const bytes = block.owned && whole ? block.bytes : new Uint8Array(block.bytes);
         const msg: ToWorker = { type: 'block', id, job, first: block.first, bytes };
         slot.inflight++;
         used.add(slot);

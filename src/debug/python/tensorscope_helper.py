@@ -302,6 +302,27 @@ def shapes(names, g, l):
     return _encode(out)
 
 
+def summaries(exprs, g, l):
+    """{expr: compact description (no statistics)} for those expressions that hold tensors, arrays or
+    containers of them (the Variables view and the debug hover)."""
+    out = {}
+    for expr in exprs[:200]:
+        try:
+            v = _resolve(expr, g, l)
+        except Exception:
+            continue
+        try:
+            if _is_tensor(v) or _is_ndarray(v):
+                out[expr] = _describe(v, False)
+            elif isinstance(v, (list, tuple, dict)):
+                d = _describe(v, False)
+                if d.get('tensors'):
+                    out[expr] = d
+        except Exception:
+            pass
+    return _encode(out)
+
+
 def _saved_entry(name, val):
     if _is_tensor(val):
         return {'name': name, 'shape': list(val.shape), 'dtype': _dtype_name(val.dtype), 'device': str(val.device)}

@@ -10,12 +10,34 @@ import { LiveSessions, type LiveFrame } from './liveSessions';
 import { InlineShapesProvider, LiveHoverProvider } from './providers';
 import { GraphPanel } from './graphPanel';
 import { showTensorPanel } from './tensorPanel';
+import { ProxyDebugAdapter } from './proxyAdapter';
+import { liveCheckpoint } from '../../debug/liveCheckpoint';
+import type { Checkpoint } from '../../core/model';
 import { DEBUG_TYPE, debugSettings, pythonInterpreter } from './settings';
 
 /** Optional hooks from the rest of the extension (the inspector, for Inspect Tensor). */
 export interface DebugFeatureDeps {
   /** show a live tensor in the inspector; return false to fall back to the details panel */
   openLiveTensor?(expr: string, tensor: LiveTensor, frame: LiveFrame): Promise<boolean>;
+}
+
+/** The inspector registry's part we use (src/extension/inspectorRegistry.ts): open an in-memory checkpoint. */
+export interface CheckpointOpener {
+  openCheckpoint(checkpoint: Checkpoint, title: string, options?: { tensor?: string }): Promise<unknown>;
+}
+
+function toDeps(d: DebugFeatureDeps | CheckpointOpener | undefined): DebugFeatureDeps {
+  if (!d) return {};
+  if ('openCheckpoint' in d && typeof d.openCheckpoint === 'function') {
+    const opener = d;
+    return {
+      openLiveTensor: async (expr, tensor, frame) => {
+        await opener.openCheckpoint(liveCheckpoint(frame.helper, expr, frame.frameId, tensor), `${expr} (live)`, { tensor: expr });
+        return true;
+      },
+    };
+  }
+  return d as DebugFeatureDeps;
 }
 
 /** What the commands return (used by tests). */
@@ -27,7 +49,8 @@ export interface DebugFeatures {
 /** A Variables-view context-menu argument. */
 interface VariableArg { variable?: { name?: string; evaluateName?: string }; expression?: string }
 
-export function registerDebugFeatures(context: vscode.ExtensionContext, deps: DebugFeatureDeps = {}): DebugFeatures {
+export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRegistry?: DebugFeatureDeps | CheckpointOpener): DebugFeatures {
+  const deps = toDeps(depsOrRegistry);
   const sessions = new LiveSessions();
   let last: { graph: AutogradGraph; panel: GraphPanel } | undefined;
   context.subscriptions.push(
@@ -36,7 +59,7 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, deps: De
       createDebugAdapterDescriptor: (session) => {
         const configured = (session.configuration as { adapterPython?: unknown }).adapterPython;
         const python = typeof configured === 'string' && configured ? configured : pythonInterpreter();
-        return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
+        return new vscode.DebugAdapterInlineImplementation(new ProxyDebugAdapter(python));
       },
     }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {

@@ -1,0 +1,82 @@
+/**
+ * The debugger features end to end in code-server, with our `tensorscope-python` debug type (debugpy's
+ * adapter, no Python extension): set a breakpoint, start debugging, hover a tensor and read its shape,
+ * see inline shapes, trace the autograd graph of the loss and see it drawn in the graph webview.
+ * Screenshots: test-results/debug-*.png.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { e2eSkipReason, hover, openFileByClick, repoRoot, runCommand, setBreakpoint, startDebugging, waitForText, webviewFrame, withWorkbench } from './harness';
+
+const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
+/** the unpacked extension to load (default: this working tree) */
+const extensionPath = process.env.TENSORSCOPE_E2E_EXTENSION_PATH ?? repoRoot;
+
+function skipReason(): string | undefined {
+  const base = e2eSkipReason();
+  if (base) return base;
+  const bundle = path.join(extensionPath, 'dist', 'extension.js');
+  if (process.env.TENSORSCOPE_E2E_VSIX) return undefined;
+  if (!readFileSync(bundle, 'utf8').includes('tensorscope.debug.traceAutograd')) {
+    return 'registerDebugFeatures (src/extension/debug/register.ts) is not wired into src/extension/extension.ts yet';
+  }
+  const r = spawnSync(python, ['-c', 'import torch, debugpy'], { encoding: 'utf8' });
+  if (r.status !== 0) return `${python} lacks torch/debugpy`;
+  return undefined;
+}
+
+test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in code-server', { skip: skipReason(), timeout: 300_000 }, async () => {
+  const ws = path.join(mkdtempSync(path.join(os.tmpdir(), 'tensorscope-debug-ws-')), 'debugws');
+  mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'debug', 'e2e_train.py'), path.join(ws, 'train.py'));
+  writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
+    version: '0.2.0',
+    configurations: [{ type: 'tensorscope-python', request: 'launch', name: 'Tensorscope: train.py', program: '${workspaceFolder}/train.py', console: 'internalConsole', justMyCode: true }],
+  }, null, 2));
+  try {
+    await withWorkbench({
+      workspace: ws, name: 'debug', extensionPath,
+      settings: { 'tensorscope.python.interpreter': python, 'debug.inlineValues': 'on', 'editor.hover.delay': 200 },
+    }, async (wb) => {
+      const { page } = wb;
+      await openFileByClick(page, 'train.py');
+      await setBreakpoint(page, "print('LOSS'");
+      await startDebugging(page, 'Tensorscope: train.py');
+      await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
+      await wb.shot('paused');
+
+      const text = await hover(page, 'act', { lineText: 'torch.randn(2', expect: '[2, 3, 8, 8]', timeoutMs: 60_000 });
+      assert.match(text, /tensor\[2, 3, 8, 8\] float32 cpu/);
+      assert.match(text, /stride/);
+      await wb.shot('hover');
+
+      // inline shapes after the lines above the breakpoint
+      await waitForText(page, /act: \[2, 3, 8, 8\] float32 cpu/, { timeoutMs: 30_000 });
+
+      // trace the loss: the cursor at the start of `loss = model(inputs)…` (the command takes the expression under it)
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      await editor.locator('.view-line', { hasText: 'model(inputs)' }).first().click();
+      await page.keyboard.press('Home');
+      await runCommand(page, 'Tensorscope: Trace Autograd Graph');
+      const frame = await webviewFrame(page, '#graph-svg g.node', { timeoutMs: 60_000 });
+      const names = await frame.locator('#graph-svg g.node').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+      assert.equal(names[0], 'MeanBackward0');
+      assert.ok(names.includes('AddmmBackward0') && names.includes('AccumulateGrad'), names.join(','));
+      const info = (await frame.locator('#info').textContent()) ?? '';
+      assert.match(info, /loss: \d+ nodes/);
+      // click a node for details
+      await frame.locator('#graph-svg g.node[data-name="AddmmBackward0"]').first().click();
+      await frame.locator('#details h3').waitFor();
+      assert.match((await frame.locator('#details').textContent()) ?? '', /saved mat1/);
+      await page.waitForTimeout(300);
+      await wb.shot('autograd-graph');
+      assert.ok(existsSync(path.join(repoRoot, 'test-results', 'debug-autograd-graph.png')));
+    });
+  } finally {
+    rmSync(path.dirname(ws), { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,140 @@
+/**
+ * The inspector end to end, in a real VS Code (code-server) and a real browser (Chromium): open a checkpoint by
+ * click and from the Explorer context menu, read names and strides from the table inside the webview frame,
+ * filter, compute a tensor's statistics (histogram drawn), slice a 2D heatmap, follow a storage-sharing link,
+ * hover a key string in a .py file, and show hostile tensor names as text. Screenshots: test-results/inspector-*.png.
+ * The time from the click to the first table row is printed (and used by bench/inspector-open.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { contextMenu, e2eSkipReason, hover, openFileByClick, paletteCommands, repoRoot, webviewFrame, withWorkbench, explorerRow } from './harness';
+
+const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
+const ws = path.join(repoRoot, '.cache', 'fixtures', 'inspector', 'ws');
+
+function prepareWorkspace(): void {
+  mkdirSync(ws, { recursive: true });
+  for (const f of ['resnet_tiny.pt', 'views.pt', 'training_checkpoint.pt', 'keys.py']) cpSync(path.join(repoRoot, 'examples', f), path.join(ws, f));
+  if (!existsSync(path.join(ws, 'hostile_names.pt'))) {
+    execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'inspector_e2e.py'), ws], { stdio: 'inherit' });
+  }
+}
+
+const skip = e2eSkipReason() ?? (existsSync(python) ? undefined : `${python} (with torch) missing`);
+
+/** the inspector webview whose table shows a row for `name` */
+async function inspectorWith(page: Parameters<typeof webviewFrame>[0], name: string, timeoutMs = 60_000): Promise<Frame> {
+  return webviewFrame(page, async (f) => (await f.locator(`#table [data-name="${cssEscape(name)}"]`).count()) > 0, { timeoutMs });
+}
+
+function cssEscape(s: string): string {
+  return s.replace(/["\\]/g, '\\$&');
+}
+
+async function cellText(frame: Frame, name: string, col: string): Promise<string> {
+  return ((await frame.locator(`#table [data-name="${cssEscape(name)}"] .col-${col}`).first().textContent()) ?? '').trim();
+}
+
+test('inspector: open, read, filter, statistics, heatmap, storage links, hover, hostile names', { skip, timeout: 420_000 }, async () => {
+  prepareWorkspace();
+  await withWorkbench({ workspace: ws, name: 'inspector', viewport: { width: 1500, height: 950 } }, async (wb) => {
+    const { page } = wb;
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+
+    // 1. click a checkpoint in the Explorer: it opens in the custom editor (the default for .pt)
+    await explorerRow(page, 'resnet_tiny.pt').waitFor();
+    // the custom editor is known once the extension's contributions have arrived (a few seconds after the workbench)
+    const cmds = await paletteCommands(page, 'Tensorscope: Open Checkpoint');
+    assert.ok(cmds.length > 0, 'Tensorscope commands in the palette');
+    const t0 = Date.now();
+    await openFileByClick(page, 'resnet_tiny.pt');
+    let frame = await inspectorWith(page, 'layer1.0.conv1.weight', 90_000);
+    const openMs = Date.now() - t0;
+    console.log(`[inspector] click → table row shown: ${openMs} ms (includes extension activation on first use)`);
+    assert.equal(await cellText(frame, 'conv1.weight', 'shape'), '(8, 3, 3, 3)');
+    assert.equal(await cellText(frame, 'conv1.weight', 'stride'), '(27, 9, 3, 1)');
+    assert.equal(await cellText(frame, 'layer1.0.conv1.weight', 'dtype'), 'float32');
+    assert.match((await frame.locator('#file-title').textContent()) ?? '', /resnet_tiny\.pt — torch-zip, 46 tensors/);
+    await wb.shot('01-open-by-click');
+    // keep the editor (a single click opens a preview tab, which the next click in the Explorer would replace)
+    await page.locator('.tabs-container .tab', { hasText: 'resnet_tiny.pt' }).first().dblclick();
+
+    // 2. filter by substring, then by glob
+    await frame.locator('#filter input').fill('running_var');
+    await frame.locator('#table [data-name="bn1.running_mean"]').waitFor({ state: 'detached' });
+    const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+    assert.ok(names.length >= 5 && names.every((n) => n?.endsWith('running_var')), JSON.stringify(names));
+    await wb.shot('02-filter');
+    await frame.locator('#filter input').fill('layer1.*.conv1.weight');
+    await frame.locator('#table [data-name="layer1.1.conv1.weight"]').waitFor();
+    await frame.locator('#table [data-name="bn1.running_var"]').waitFor({ state: 'detached' });
+    await frame.locator('#filter input').fill('');
+    await frame.locator('#table [data-name="bn1.running_mean"]').waitFor();
+
+    // 3. details + statistics with a histogram
+    await frame.locator('#table [data-name="layer1.0.conv1.weight"]').dblclick();
+    await frame.locator('#details-name', { hasText: 'layer1.0.conv1.weight' }).waitFor();
+    assert.equal(((await frame.locator('#verdict').textContent()) ?? '').trim(), 'contiguous');
+    await frame.locator('#compute-stats').click();
+    await frame.locator('#histogram svg rect.bar').first().waitFor({ timeout: 60_000 });
+    assert.ok((await frame.locator('#histogram svg rect.bar').count()) > 1);
+    assert.match((await frame.locator('#stats-table').textContent()) ?? '', /mean/);
+    await wb.shot('03-statistics');
+
+    // 4. a 2D slice as a heatmap
+    await frame.locator('#slice-expr input').fill('[0, 0, :, :]');
+    await frame.locator('#show-values').click();
+    await frame.locator('#heatmap canvas.heatmap').waitFor({ timeout: 30_000 });
+    assert.match((await frame.locator('#values-info').textContent()) ?? '', /\[0, 0, 0:3, 0:3\] → shape \(3, 3\)/);
+    assert.equal(await frame.locator('#values-table tbody tr').count(), 3);
+    await frame.locator('#heatmap').scrollIntoViewIfNeeded();
+    await wb.shot('04-heatmap');
+
+    // 5. Explorer context menu → Inspect Tensors (a panel); views sharing one storage; follow a sharing link
+    await contextMenu(page, 'views.pt', 'Inspect Tensors', { shotName: 'inspector-05-context-menu' });
+    frame = await inspectorWith(page, 'transposed');
+    assert.equal(await cellText(frame, 'transposed', 'stride'), '(1, 12)');
+    assert.equal(await cellText(frame, 'transposed', 'layout'), 'non-contiguous');
+    assert.equal(await cellText(frame, 'rows_2_to_5', 'offset'), '24');
+    assert.equal(await cellText(frame, 'channels_last', 'layout'), 'channels_last');
+    assert.equal(await cellText(frame, 'base', 'storage'), 'shared ×4');
+    await wb.shot('05-views-table');
+    await frame.locator('#table [data-name="transposed"]').dblclick();
+    await frame.locator('#details-name', { hasText: 'transposed' }).waitFor();
+    assert.match((await frame.locator('#explain-notes').textContent()) ?? '', /transposed/);
+    await frame.locator('#sharing a[data-tensor="base"]').click();
+    await frame.locator('#details-name', { hasText: /^base$/ }).waitFor();
+    assert.equal(((await frame.locator('#details-stride').textContent()) ?? '').trim(), '(12, 1)');
+    await wb.shot('06-storage-link');
+
+    // 6. hover a key string in a Python file while resnet_tiny.pt is open in an inspector (pinned in step 1)
+    await openFileByClick(page, 'keys.py');
+    const text = await hover(page, 'layer1.0.conv1.weight', { lineText: 'conv = sd[', expect: '(8, 8, 3, 3)', timeoutMs: 60_000 });
+    assert.match(text, /stride\s+\(72, 9, 3, 1\)/);
+    assert.match(text, /float32/);
+    assert.match(text, /resnet_tiny\.pt/);
+    await wb.shot('07-hover');
+
+    // 7. hostile tensor names are text
+    await openFileByClick(page, 'hostile_names.pt');
+    frame = await inspectorWith(page, 'plain.weight');
+    await frame.locator('#filter input').fill('');
+    await frame.locator('#group input, #group').first().click().catch(() => undefined); // flat list
+    const evil = frame.locator('#table [data-name="<img src=x onerror=alert(1)>"]');
+    await evil.waitFor();
+    assert.equal(((await evil.locator('.col-name').textContent()) ?? '').trim(), '<img src=x onerror=alert(1)>');
+    assert.equal(await frame.locator('#table img').count(), 0);
+    assert.equal(await frame.locator('#table script').count(), 0);
+    assert.equal(await frame.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1);
+    assert.deepEqual(dialogs, [], 'no alert() ran');
+    await wb.shot('08-hostile-names');
+
+    const ours = wb.errors.filter((e) => /Content Security Policy|webview\.js|Refused/.test(e));
+    assert.deepEqual(ours, [], 'no CSP violations or webview errors');
+  });
+});
