@@ -6,6 +6,7 @@ export interface CliCommand {
 
 export const commands: Record<string, CliCommand> = {
   inspect:  { summary: 'list every tensor of a checkpoint (--json, --stats)', run: (a) => import('./inspect').then((m) => m.run(a)) },
+  stats:    { summary: 'statistics of all or matching tensors: min, max, mean, std, NaN/Inf, zeros (--json)', run: (a) => import('./stats').then((m) => m.run(a)) },
   op:       { summary: 'run one torch op on .npy tensors through onnxruntime (--in, --param k=v, --ep, --out)', run: (a) => import('./op').then((m) => m.run(a)) },
   metric:   { summary: 'compare a prediction with a target: iou, cc, mae, max_abs_diff, cosine, allclose, kld, sim', run: (a) => import('./metric').then((m) => m.run(a)) },
   diff:     { summary: 'compare two checkpoints as load_state_dict would, with per-tensor differences (--json)', run: (a) => import('./diff').then((m) => m.run(a)) },

@@ -317,6 +317,11 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
         const out: { [k: string]: JsonValue } = { $class: v.className };
         const mod = moduleState(v);
         if (mod) {
+          // the module's own settings (in_features, kernel_size, training, …), then what state_dict holds
+          for (const [k, val] of mod.entries()) {
+            const key = keyText(k);
+            if (!key.startsWith('_')) out[key] = conv(val, depth + 1);
+          }
           const children: { [k: string]: JsonValue } = {};
           const kids = childrenOf(v) ?? [];
           for (const [seg, child] of kids) children[seg] = conv(child, depth + 1);

@@ -26,6 +26,7 @@ const skip = torchAvailable() ? false : `${PY} with torch is not available`;
 interface Expected {
   name: string; dtype: string; shape: number[]; stride?: number[]; storageOffset?: number; contiguous?: boolean;
   requiresGrad: boolean; storageGroup?: number; storageBytes?: number; layout?: string; quantized?: boolean; values?: number[];
+  scales?: number[]; zeroPoints?: number[];
 }
 interface ExpectedFile { format: string; tensors: Expected[]; byteOrder?: string }
 
@@ -85,6 +86,8 @@ test('fixtures made by torch read back as torch reports them', { skip }, async (
           if (ef.format !== 'torchscript') assert.equal(ours.requiresGrad, e.requiresGrad, `${e.name} requiresGrad`);
           if (e.storageBytes !== undefined) assert.equal(ours.storage?.bytes, e.storageBytes, `${e.name} storage bytes`);
           if (e.quantized) assert.ok(ours.quant, `${e.name} quantized`);
+          if (e.scales) assert.deepEqual(ours.quant?.scales, e.scales, `${e.name} per-channel scales`);
+          if (e.zeroPoints) assert.deepEqual(ours.quant?.zeroPoints, e.zeroPoints, `${e.name} per-channel zero points`);
           if (ef.byteOrder) assert.equal(ours.storage?.byteOrder, ef.byteOrder, `${e.name} byte order`);
           if (e.storageGroup !== undefined && ours.storage) {
             const key = ours.storage.key;

@@ -8,5 +8,5 @@
 export * from './values';
 export { unpickle, looksLikePickle, type CallContext, type Reconstructor, type PickleLimits, type UnpickleOptions, type PickleResult } from './machine';
 export { builtinReconstructors, numpyReconstructors, NumpyArray, NumpyDTypeValue, pyStringToBytes } from './builtins';
-export { torchReconstructors, TorchStorage, TorchTensor, storageDtype, dtypeOfGlobal, type TorchHooks } from './torch';
+export { torchReconstructors, resolveQuantParams, TorchStorage, TorchTensor, storageDtype, dtypeOfGlobal, type TorchHooks } from './torch';
 export { isWeightsOnlySafe } from './allowlist';

@@ -1,0 +1,86 @@
+/**
+ * `tensorscope stats PATH [PATTERN …] [--json] [--histogram]`: statistics of a checkpoint's tensors
+ * (all, or those whose names match a substring or glob pattern), with progress on stderr when it is a terminal.
+ */
+import type { Checkpoint, TensorInfo } from '../core/model';
+import { openCheckpoint } from '../core/open';
+import { computeStats, statsJson } from '../core/stats/index';
+
+const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
+
+/** `*` and `?` globs; a pattern without them matches as a substring. */
+export function nameMatcher(patterns: string[]): (name: string) => boolean {
+  if (!patterns.length) return () => true;
+  const tests = patterns.map((p) => {
+    if (!/[*?]/.test(p)) return (n: string) => n.includes(p);
+    const re = new RegExp('^' + p.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('') + '$');
+    return (n: string) => re.test(n);
+  });
+  return (name) => tests.some((t) => t(name));
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return '-';
+  if (v === 0) return '0';
+  return Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3 ? v.toExponential(4) : v.toPrecision(6);
+}
+
+export async function run(args: string[]): Promise<number> {
+  let json = false;
+  let histogram = false;
+  const rest: string[] = [];
+  for (const a of args) {
+    if (a === '--json') json = true;
+    else if (a === '--histogram') histogram = true;
+    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
+    else if (a.startsWith('--')) { process.stderr.write(`error: unknown option ${a}\n${USAGE}`); return 2; }
+    else rest.push(a);
+  }
+  const [path, ...patterns] = rest;
+  if (!path) { process.stderr.write(USAGE); return 2; }
+  let ck: Checkpoint;
+  try {
+    ck = await openCheckpoint(path);
+  } catch (err) {
+    process.stderr.write(`error: ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}\n`);
+    return 1;
+  }
+  try {
+    const match = nameMatcher(patterns);
+    const chosen: TensorInfo[] = ck.tensors.filter((t) => t.layout === 'strided' && match(t.name));
+    if (!chosen.length) {
+      process.stderr.write(`error: ${path}: no tensor matches ${patterns.join(' ')}\n`);
+      return 1;
+    }
+    const tty = process.stderr.isTTY === true;
+    const rows: Array<{ name: string; dtype: string; shape: number[]; stats: ReturnType<typeof statsJson> | { error: string } }> = [];
+    for (const [i, t] of chosen.entries()) {
+      if (tty) process.stderr.write(`\r${i + 1}/${chosen.length} ${t.name.slice(0, 60)}\x1b[K`);
+      try {
+        const s = statsJson(await computeStats(t), t.dtype);
+        if (s && !histogram) s.histogram = null;
+        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: s });
+      } catch (err) {
+        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: (err instanceof Error ? err.message : String(err)).split('\n')[0] } });
+      }
+    }
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (json) {
+      process.stdout.write(JSON.stringify({ path, format: ck.format, tensors: rows }) + '\n');
+      return 0;
+    }
+    const w = Math.min(60, Math.max(4, ...rows.map((r) => r.name.length)));
+    const head = ['min', 'max', 'mean', 'std'].map((h) => h.padStart(12)).join(' ');
+    process.stdout.write(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
+    for (const r of rows) {
+      const s = r.stats;
+      const cols = !s ? ' '.repeat(51) + (r.shape.includes(0) ? 'empty' : 'no real values')
+        : 'error' in s ? `error: ${s.error}`
+        : [s.min, s.max, s.mean, s.std].map((v) => fmt(v).padStart(12)).join(' ') + `  ${String(s.nan).padStart(3)}  ${String(s.inf).padStart(3)}  ${s.zeros}`;
+      process.stdout.write(`${(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${cols}\n`);
+    }
+    return 0;
+  } finally {
+    await ck.close().catch(() => undefined);
+  }
+}
