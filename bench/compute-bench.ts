@@ -41,6 +41,8 @@ function rand(shape: number[], normal = false): Dense {
 class TorchRef {
   private buf = '';
   private waiting: ((line: string) => void)[] = [];
+  private failures: ((e: Error) => void)[] = [];
+  private exited: number | null = null;
   readonly proc: ChildProcessWithoutNullStreams;
   constructor(script: string, device: string) {
     this.proc = spawn(py, [script, device, ...(big ? ['--big'] : []), '--serve'], { stdio: 'pipe' });
@@ -51,16 +53,19 @@ class TorchRef {
       while ((nl = this.buf.indexOf('\n')) >= 0) {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
+        this.failures.shift();
         this.waiting.shift()?.(line);
       }
     });
     this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    this.proc.on('exit', (code) => {
+      this.exited = code;
+      for (const f of this.failures) f(new Error(`torch reference exited (${code})`));
+    });
   }
   next(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push(resolve);
-      this.proc.once('exit', (code) => reject(new Error(`torch reference exited (${code})`)));
-    });
+    if (this.exited !== null) return Promise.reject(new Error(`torch reference exited (${this.exited})`));
+    return new Promise((resolve, reject) => { this.waiting.push(resolve); this.failures.push(reject); });
   }
   async run(name: string): Promise<number> {
     const p = this.next();

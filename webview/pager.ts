@@ -6,6 +6,8 @@ export class PageCache<T> {
   private pages = new Map<number, T[]>();
   private pending = new Set<number>();
   total: number | null = null;
+  /** tensors matching the query (the host's count; groups are not tensors) */
+  matched: number | null = null;
   /** bumps on every reset; replies for an older version are ignored */
   version = 0;
 
@@ -15,6 +17,7 @@ export class PageCache<T> {
     this.pages.clear();
     this.pending.clear();
     this.total = null;
+    this.matched = null;
     this.version++;
   }
 

@@ -37,7 +37,7 @@ export class InspectorController {
   rows: TensorRow[] = [];
   generation = 0;
   private byName = new Map<string, number>();
-  private cache: { key: string; items: TableItem[] } | null = null;
+  private cache: { key: string; items: TableItem[]; matched: number } | null = null;
   private requests = new Map<number, AbortController>();
   private statsCache = new Map<string, TensorStats>();
   private loadAbort: AbortController | null = null;
@@ -108,9 +108,16 @@ export class InspectorController {
     return i === undefined || !this.checkpoint ? undefined : this.checkpoint.tensors[i];
   }
 
-  items(query: TableQuery): { key: string; items: TableItem[] } {
+  items(query: TableQuery): { key: string; items: TableItem[]; matched: number } {
     const key = queryKey(query);
-    if (!this.cache || this.cache.key !== key) this.cache = { key, items: visibleItems(this.rows, query) };
+    if (!this.cache || this.cache.key !== key) {
+      const items = visibleItems(this.rows, query);
+      let matched = 0;
+      for (const it of items) if (it.kind === 'tensor') matched++;
+      // collapsed groups hide tensors that still match
+      for (const it of items) if (it.kind === 'group' && it.collapsed) matched += it.count;
+      this.cache = { key, items, matched };
+    }
     return this.cache;
   }
 
@@ -118,16 +125,16 @@ export class InspectorController {
   async handle(msg: WebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'getPage': {
-        const { key, items } = this.items(msg.query);
+        const { key, items, matched } = this.items(msg.query);
         if (msg.focus !== undefined) {
           const focus = msg.focus;
           const focusIndex = items.findIndex((it) => it.kind === 'tensor' && it.row.name === focus);
           const start = focusIndex < 0 ? msg.start : Math.floor(focusIndex / Math.max(msg.count, 1)) * msg.count;
-          this.post({ type: 'page', requestId: msg.requestId, queryKey: key, ...pageOf(items, start, msg.count), focusIndex });
+          this.post({ type: 'page', requestId: msg.requestId, queryKey: key, matched, ...pageOf(items, start, msg.count), focusIndex });
           return;
         }
         const page = pageOf(items, msg.start, msg.count);
-        this.post({ type: 'page', requestId: msg.requestId, queryKey: key, ...page });
+        this.post({ type: 'page', requestId: msg.requestId, queryKey: key, matched, ...page });
         return;
       }
       case 'getDetails': {

@@ -83,7 +83,7 @@ export type HostMessage =
   | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number }
   | { type: 'fatal'; file: string; message: string }
   /** with `focus` in the request: the page around that tensor, and its position (-1 when not visible) */
-  | { type: 'page'; requestId: number; queryKey: string; start: number; total: number; items: TableItem[]; focusIndex?: number }
+  | { type: 'page'; requestId: number; queryKey: string; start: number; total: number; matched: number; items: TableItem[]; focusIndex?: number }
   | { type: 'details'; requestId: number; details: TensorDetails }
   | { type: 'statsProgress'; requestId: number; fraction: number }
   | { type: 'stats'; requestId: number; name: string; stats: TensorStats }

@@ -69,6 +69,7 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await frame.locator('#table [data-name="bn1.running_mean"]').waitFor({ state: 'detached' });
     const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
     assert.ok(names.length >= 5 && names.every((n) => n?.endsWith('running_var')), JSON.stringify(names));
+    await frame.locator('#table-status', { hasText: '10 of 46 tensors match' }).waitFor();
     await wb.shot('02-filter');
     await frame.locator('#filter input').fill('layer1.*.conv1.weight');
     await frame.locator('#table [data-name="layer1.1.conv1.weight"]').waitFor();
@@ -133,6 +134,22 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     assert.equal(await frame.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1);
     assert.deepEqual(dialogs, [], 'no alert() ran');
     await wb.shot('08-hostile-names');
+
+    // 8. Summary and Content of a training checkpoint: optimizer state mapped to parameter names
+    await openFileByClick(page, 'training_checkpoint.pt');
+    frame = await inspectorWith(page, 'model.fc1.weight');
+    await frame.locator('#tab-summary').click();
+    await frame.locator('#facts', { hasText: 'Parameters' }).waitFor();
+    assert.match((await frame.locator('#facts').textContent()) ?? '', /Tensors16/);
+    await wb.shot('09-summary');
+    await frame.locator('#tab-content').click();
+    const optimizer = frame.locator('#content-tree summary', { hasText: /^optimizer/ }).first();
+    await optimizer.click();
+    await frame.locator('#content-tree summary', { hasText: /^state/ }).first().click();
+    await frame.locator('#content-tree .param-name', { hasText: '→ model.fc1.weight' }).first().waitFor();
+    await frame.locator('#content-tree summary', { hasText: /^args/ }).first().click();
+    await frame.locator('#content-tree .leaf', { hasText: 'lr: 0.01' }).waitFor();
+    await wb.shot('10-content');
 
     const ours = wb.errors.filter((e) => /Content Security Policy|webview\.js|Refused/.test(e));
     assert.deepEqual(ours, [], 'no CSP violations or webview errors');

@@ -145,6 +145,7 @@ export class TableView {
     if (!v) return;
     if (m.type !== 'page') { this.cache.release(v.version, v.page); return; }
     if (!this.cache.put(v.version, m.start, m.items, m.total)) return;
+    this.cache.matched = m.matched;
     if (m.focusIndex !== undefined && m.focusIndex >= 0) this.scrollToIndex(m.focusIndex, true);
     this.schedule();
   }
@@ -186,7 +187,8 @@ export class TableView {
     const height = this.scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(total - 1, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
-    this.requestPages(this.cache.claimMissing(first, last));
+    // fetch half a page beyond both ends, so steady scrolling never shows unloaded rows
+    this.requestPages(this.cache.claimMissing(Math.max(0, first - PAGE_SIZE / 2), last + PAGE_SIZE / 2));
     for (const [i, r] of this.rendered) {
       if (i < first || i > last) { r.el.remove(); this.rendered.delete(i); }
     }
@@ -202,7 +204,7 @@ export class TableView {
       this.rendered.set(i, { el, item, selected });
     }
     const n = this.app.tensorCount;
-    this.status.textContent = this.app.state.query.filter.trim() ? `${countTensors(total, this.app.state.query.grouped)} of ${n} tensors match` : `${n} tensors`;
+    this.status.textContent = this.app.state.query.filter.trim() ? `${this.cache.matched ?? total} of ${n} tensors match` : `${n} tensors`;
     this.app.state.scrollTop = scrollTop;
     this.app.saveSoon();
   }
@@ -318,8 +320,4 @@ export class TableView {
     this.scrollToIndex(i, false);
     this.rerenderAll();
   }
-}
-
-function countTensors(items: number, grouped: boolean): string {
-  return grouped ? `${items} rows` : String(items);
 }
