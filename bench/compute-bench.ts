@@ -17,6 +17,7 @@ import { runOp, softmaxNode } from '../src/compute/ops';
 import { Params } from '../src/compute/params';
 import { parseProviders } from '../src/compute/providers';
 import { GraphBuilder } from '../src/compute/graph';
+import { runOpChain } from '../src/compute/chain';
 import { runGraph } from '../src/compute/session';
 
 const args = process.argv.slice(2);
@@ -78,9 +79,9 @@ class TorchRef {
 interface Row { ours: number; torch: number; sessionMs: number; provider: string }
 
 /** Warm both sides, then alternate one run of ours and one of torch, `reps` times; medians. */
-async function measure(name: string, ours: () => Promise<{ sessionMs: number; provider: string }>, ref: TorchRef): Promise<Row> {
+async function measure(name: string, ours: () => Promise<{ sessionMs: number; provider: string }>, ref: TorchRef, torchName = name): Promise<Row> {
   const first = await ours();
-  await ref.run(name);
+  await ref.run(torchName);
   const a: number[] = [];
   const b: number[] = [];
   let provider = first.provider;
@@ -88,7 +89,7 @@ async function measure(name: string, ours: () => Promise<{ sessionMs: number; pr
     const t0 = performance.now();
     provider = (await ours()).provider;
     a.push(performance.now() - t0);
-    b.push(await ref.run(name));
+    b.push(await ref.run(torchName));
   }
   const med = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
   return { ours: med(a), torch: med(b), sessionMs: first.sessionMs, provider };
@@ -127,22 +128,29 @@ async function main(): Promise<void> {
   }
   // a chain kept inside one graph: the intermediate tensors never leave the provider's device
   const chainInput = { dtype: 'float32' as const, shape: [1, 64, s, s], data: img.data as Float32Array };
-  rows[`chain interpolate+softmax+sum 1x64x${s}^2`] = await measure(`chain interpolate+softmax+sum 1x64x${s}^2`, async () => {
+  const chainName = `chain interpolate+softmax+sum 1x64x${s}^2`;
+  rows[`${chainName} (one graph)`] = await measure(chainName, async () => {
     const { info } = await runGraph({ key: `bench-chain-${s}`, build: () => chainGraph(s), feeds: { x: chainInput }, providers: ep });
     return { sessionMs: info.sessionMs, provider: info.provider };
-  }, ref);
+  }, ref, chainName);
+  // three sessions; on webgpu the intermediates stay on the device (GPU-buffer outputs fed to the next session)
+  const steps = [{ op: 'interpolate', params: { scale_factor: '2', mode: 'bilinear' } }, { op: 'softmax', params: { dim: '1' } }, { op: 'sum', params: { dim: '1' } }];
+  rows[`${chainName} (3 sessions${ep[0] === 'webgpu' ? ', IO-bound' : ''})`] = await measure(chainName, async () => {
+    const r = await runOpChain(steps, chainInput, ep[0]);
+    return { sessionMs: r.sessionMs, provider: ep[0] };
+  }, ref, chainName);
   const pred = rand([16, 1024, 1024]);
   const target = rand([16, 1024, 1024]);
   for (const m of ['mae', 'max_abs_diff', 'iou', 'cosine', 'cc', 'kld']) rows[`metric ${m} 16x1024^2`] = await measure(`metric ${m} 16x1024^2`, metric(m, pred, target), ref);
 
   ref.close();
   process.stdout.write(`compute bench: ours on ${ep.join('→')} vs torch ${torch.torch} on ${torch.device} (${torch.threads} threads; onnxruntime ${threads} threads), runs interleaved, median of ${reps}\n`);
-  process.stdout.write(`${'case'.padEnd(42)} ${'ours ms'.padStart(9)} ${'torch ms'.padStart(9)} ${'ratio'.padStart(6)}  provider  (first-run session ms)\n`);
+  process.stdout.write(`${'case'.padEnd(56)} ${'ours ms'.padStart(9)} ${'torch ms'.padStart(9)} ${'ratio'.padStart(6)}  provider  (first-run session ms)\n`);
   const ratios: number[] = [];
   for (const [name, r] of Object.entries(rows)) {
     const ratio = r.ours / r.torch;
     ratios.push(ratio);
-    process.stdout.write(`${name.padEnd(42)} ${r.ours.toFixed(2).padStart(9)} ${r.torch.toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(6)}  ${r.provider.padEnd(8)}  (${r.sessionMs.toFixed(0)})${ratio > 1.5 ? '  > 1.5×' : ''}\n`);
+    process.stdout.write(`${name.padEnd(56)} ${r.ours.toFixed(2).padStart(9)} ${r.torch.toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(6)}  ${r.provider.padEnd(8)}  (${r.sessionMs.toFixed(0)})${ratio > 1.5 ? '  > 1.5×' : ''}\n`);
   }
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
   process.stdout.write(`geometric mean ratio ${geo.toFixed(2)}; ${ratios.filter((r) => r <= 1.5).length}/${ratios.length} within 1.5×\n`);

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { runToLine } from '../src/debug/session';
 import { layoutGraph } from '../webview/graph/layout';
+import type { AutogradGraph } from '../src/debug/protocol';
+import { graphPageSkip, launch, openGraphPage, renderGraph } from '../test/fixtures/debug/graphPage';
+import { chainGraph } from '../test/fixtures/debug/syntheticGraphs';
 
 const root = path.resolve(__dirname, '..');
 const script = path.join(root, 'test', 'fixtures', 'debug', 'bench_cases.py');
@@ -35,12 +38,14 @@ async function main(): Promise<void> {
     const graphTimes: number[] = [];
     let nodes = 0;
     let layoutMs = 0;
+    let last: AutogradGraph | undefined;
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       const g = await s.helper.autograd('g2000', s.frameId, 5000);
       const t1 = performance.now();
       if ('error' in g) throw new Error(g.error);
       nodes = g.nodes.length;
+      last = g;
       graphTimes.push(t1 - t0);
       const l0 = performance.now();
       layoutGraph(g, { collapse: false });
@@ -54,6 +59,28 @@ async function main(): Promise<void> {
     console.log(row('hover small [16, 16]', hoverSmall, 100));
     console.log(row(`autograd ${nodes}-node graph request→parsed`, graph, 2000));
     console.log(row(`  + layout of ${nodes} nodes (webview/graph/layout)`, graph + layoutMs, 2000));
+    const skip = graphPageSkip();
+    if (skip || !last) { console.log(`  (webview draw not measured: ${skip ?? 'no graph'})`); return; }
+    const browser = await launch();
+    try {
+      const page = await openGraphPage(browser);
+      const small = chainGraph(10);
+      await renderGraph(page, small, { collapse: false }); // warm up
+      const drawSmall = median(await (async () => {
+        const ts: number[] = [];
+        for (let i = 0; i < 5; i++) ts.push(await renderGraph(page, small, { collapse: false }));
+        return ts;
+      })());
+      const draws: number[] = [];
+      for (let i = 0; i < 3; i++) draws.push(await renderGraph(page, last, { collapse: false }));
+      const draw = median(draws);
+      console.log(`  webview draw in headless Chromium (reference: a 22-node graph, ${drawSmall.toFixed(1)} ms):`);
+      console.log(`  ${`draw ${nodes} nodes, expanded`.padEnd(44)} ${draw.toFixed(1).padStart(8)} ms  ${(draw / drawSmall).toFixed(1).padStart(6)}× ref`);
+      const total = graph + draw;
+      console.log(`  ${`${nodes}-node graph request→drawn`.padEnd(44)} ${total.toFixed(1).padStart(8)} ms  ${(total / ref).toFixed(1).padStart(6)}× ref  target < 2000 ms ${total < 2000 ? 'OK' : 'SLOW'}`);
+    } finally {
+      await browser.close();
+    }
   } finally {
     await s.close();
   }

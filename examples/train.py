@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""A tiny training loop to debug with Tensorscope: set a breakpoint on the `loss.backward()` line, then hover
-`x`, `logits` or `loss`, open them in the inspector, or show the autograd graph of `loss`.
+"""A tiny training loop to debug with Tensorscope ("Tensorscope: debug train.py" in Run and Debug): set a
+breakpoint on the `loss.backward()` line, then hover `x`, `logits` or `loss`, open them in the inspector, or show
+the autograd graph of `loss`.
 
     /usr/bin/python3 examples/train.py
 """

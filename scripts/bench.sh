@@ -7,3 +7,4 @@ export TENSORSCOPE_PYTHON="${TENSORSCOPE_PYTHON:-/usr/bin/python3}"
 node --import tsx bench/debug-bench.ts
 bash bench/core-bench.sh
 node --import tsx bench/compute-bench.ts
+node --import tsx bench/inspector-bench.ts

@@ -105,7 +105,7 @@ function onMessage(m: HostMessage): void {
       currentUri = m.file.uri;
       if (!sameFile) {
         // a different file: start fresh but keep the user's table preferences
-        Object.assign(state, { uri: m.file.uri, view: 'table', scrollTop: 0, selected: null, details: null, sliceExpr: '', query: { ...state.query, filter: '', collapsed: [] } });
+        Object.assign(state, { uri: m.file.uri, view: 'table', scrollTop: 0, selected: null, details: null, sliceExpr: '', query: { ...state.query, filter: '', collapsed: [], grouped: state.uri === '' ? m.defaultGrouped : state.query.grouped } });
       }
       state.uri = m.file.uri;
       app.tensorCount = m.tensorCount;

@@ -56,21 +56,22 @@ export function toOrtTensor(f: Feed): ort.Tensor {
   return new ort.Tensor(ortType(f.dtype), f.data as ort.Tensor.DataType, [...f.shape]);
 }
 
-function sessionOptions(p: ProviderName): ort.InferenceSession.SessionOptions {
+function sessionOptions(p: ProviderName, resident = false): ort.InferenceSession.SessionOptions {
   const threads = Number(process.env.TENSORSCOPE_ORT_THREADS);
   return {
     executionProviders: [p], graphOptimizationLevel: 'all', logSeverityLevel: 3,
+    ...(resident ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     ...(Number.isInteger(threads) && threads > 0 ? { intraOpNumThreads: threads } : {}),
   };
 }
 
-async function getSession(key: string, p: ProviderName, build: () => Uint8Array): Promise<{ c: Cached; cached: boolean }> {
-  const k = `${p}|${key}`;
+async function getSession(key: string, p: ProviderName, build: () => Uint8Array, resident = false): Promise<{ c: Cached; cached: boolean }> {
+  const k = `${p}|${resident ? 'resident|' : ''}${key}`;
   const hit = cache.get(k);
   if (hit) return { c: await hit, cached: true };
   const created = (async () => {
     const t0 = performance.now();
-    const session = await ort.InferenceSession.create(build(), sessionOptions(p));
+    const session = await ort.InferenceSession.create(build(), sessionOptions(p, resident));
     return { session, sessionMs: performance.now() - t0 };
   })();
   cache.set(k, created);
@@ -122,6 +123,36 @@ export async function runGraph(g: GraphRun): Promise<{ outputs: Record<string, F
     }
   }
   throw new Error(`no execution provider could run this: ${fallbacks.map((f) => `${f.provider}: ${f.error}`).join('; ')}`);
+}
+
+/** One stage of a device-resident chain: a graph with input `x` and output `y`. */
+export interface ChainStage {
+  key: string;
+  build: () => Uint8Array;
+}
+
+/**
+ * Run graphs one after the other on one provider, each stage's output feeding the next. On WebGPU the
+ * intermediate tensors stay on the device (onnxruntime's GPU-buffer outputs as the next session's input: IO
+ * binding); only the first input is uploaded and only the last output downloaded. Other providers run the same
+ * chain through host memory.
+ */
+export async function runChain(stages: readonly ChainStage[], input: Feed, provider: ProviderName): Promise<{ output: Fetched; sessionMs: number; runMs: number; resident: boolean }> {
+  const resident = provider === 'webgpu';
+  let x: ort.Tensor = toOrtTensor(input);
+  let sessionMs = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < stages.length; i++) {
+    const last = i === stages.length - 1;
+    const got = await getSession(stages[i].key, provider, stages[i].build, resident && !last);
+    sessionMs += got.cached ? 0 : got.c.sessionMs;
+    const res = await got.c.session.run({ x });
+    if (x.location === 'gpu-buffer') x.dispose();
+    x = res.y;
+  }
+  const data = (x.location === 'gpu-buffer' ? await x.getData(true) : x.data) as NaturalArray;
+  const runMs = performance.now() - t0 - sessionMs;
+  return { output: { dtype: x.type, shape: x.dims.map(Number), data }, sessionMs, runMs, resident };
 }
 
 /** Number of cached sessions (tests check that repeated runs reuse them). */

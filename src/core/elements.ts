@@ -182,7 +182,7 @@ export async function* rawBlocks(tensor: TensorInfo, options: RawBlockOptions = 
   if (isContiguous(shape, stride)) {
     const byteStart = (tensor.storageOffset + start) * k;
     const byteLen = (end - start) * k;
-    if (byteStart + byteLen > src.size) {
+    if (byteStart < 0 || byteStart + byteLen > src.size) {
       throw new UnreadableError(`elements lie outside their storage (bytes ${byteStart}..${byteStart + byteLen} of ${src.size})`, what);
     }
     // read whole blocks at a time (each read its own buffer, so workers can take it without a copy);
@@ -194,14 +194,14 @@ export async function* rawBlocks(tensor: TensorInfo, options: RawBlockOptions = 
       for await (const piece of src.chunks(byteStart, byteLen, aligned)) {
         checkAbort(options.signal);
         got += piece.length;
-        yield* blocker.push(piece);
+        yield* blocker.push(piece, src.readsFresh === true);
       }
     } else {
       for (let off = 0; off < byteLen; off += aligned) {
         checkAbort(options.signal);
         const piece = await readExact(src, byteStart + off, Math.min(aligned, byteLen - off), what);
         got += piece.length;
-        yield* blocker.push(piece);
+        yield* blocker.push(piece, src.readsFresh === true);
       }
     }
     if (got < byteLen) throw new UnreadableError(`storage is truncated (${got} of ${byteLen} bytes)`, what);

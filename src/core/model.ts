@@ -26,6 +26,11 @@ export interface ByteSource {
   chunks?(offset: number, length: number, chunkSize: number): AsyncIterable<Uint8Array>;
   /** where the bytes are, for messages (`archive/data/0 in model.pt`) */
   describe(): string;
+  /**
+   * true when every `read`/`chunks` result is new memory the caller owns (a file read), so it may be
+   * transferred to a worker without a copy; leave unset for sources that hand out views of kept memory
+   */
+  readsFresh?: boolean;
 }
 
 /** One storage as saved in the file. Tensors that share it share `key`. */

@@ -2,15 +2,22 @@
  * Wires the other parts of the extension that build on the inspector registry:
  *   registerComputeCommands(context, registry)  from ./compute/register  (Run Op, Check Metric, Diff)
  *   registerDebugFeatures(context, registry)    from ./debug/register    (debugger hovers, live tensors, autograd)
+ * Each is isolated so a failure in one part still leaves the inspector working (and is logged).
  */
 import type * as vscode from 'vscode';
 import type { InspectorRegistry } from './inspectorRegistry';
+import { registerComputeCommands } from './compute/register';
+import { registerDebugFeatures } from './debug/register';
+import { log } from './log';
 
 export function registerCompanions(context: vscode.ExtensionContext, registry: InspectorRegistry): void {
-  // TODO(coordinator): src/extension/compute/register.ts and src/extension/debug/register.ts did not exist
-  // when this was written; once they do, call them here:
-  //   registerComputeCommands(context, registry);
-  //   registerDebugFeatures(context, registry);
-  void context;
-  void registry;
+  const guard = (what: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      log().error(`${what} failed to register: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  };
+  guard('compute commands', () => registerComputeCommands(context, registry));
+  guard('debugger features', () => { registerDebugFeatures(context, registry); });
 }

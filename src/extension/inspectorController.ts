@@ -26,6 +26,8 @@ export type InspectorSource =
 
 export interface ControllerOptions {
   maxSliceElements: number;
+  /** group the table by module prefix when the webview has no saved state (default true) */
+  groupByModule?: boolean;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -100,6 +102,7 @@ export class InspectorController {
       content: boundContent(cp.content),
       optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
       tensorCount: cp.tensors.length,
+      defaultGrouped: this.options.groupByModule ?? true,
     });
   }
 

@@ -37,6 +37,7 @@ export class Inspector implements OpenInspector, vscode.Disposable {
     const settings = inspectorSettings();
     this.controller = new InspectorController(source, core, (m) => this.post(m), {
       maxSliceElements: settings.maxSliceElements,
+      groupByModule: settings.groupByModule,
       log: (level, message) => (level === 'error' ? log().error(message) : level === 'warn' ? log().warn(message) : log().info(message)),
     });
     panel.webview.options = webviewOptions(extensionUri);

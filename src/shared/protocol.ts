@@ -80,7 +80,8 @@ export type WebviewMessage =
 
 export type HostMessage =
   | { type: 'loading'; file: string }
-  | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number }
+  /** `defaultGrouped`: the `tensorscope.table.groupByModule` setting, used when the webview has no saved state */
+  | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number; defaultGrouped: boolean }
   | { type: 'fatal'; file: string; message: string }
   /** with `focus` in the request: the page around that tensor, and its position (-1 when not visible) */
   | { type: 'page'; requestId: number; queryKey: string; start: number; total: number; matched: number; items: TableItem[]; focusIndex?: number }

@@ -80,8 +80,9 @@ export function computeSummary(cp: Checkpoint): SummaryData {
   for (const s of storages.values()) storageBytes += s.bytes;
 
   const warnings: SummaryWarning[] = [];
-  for (const w of cp.warnings) warnings.push({ kind: 'reader', text: w });
   const unsafe = cp.globals.filter((g) => g.unsafe);
+  // the reader's own weights_only note is said again, with advice, by the unsafe-globals warning below
+  for (const w of cp.warnings) if (!(unsafe.length && /weights_only/.test(w))) warnings.push({ kind: 'reader', text: w });
   if (unsafe.length) {
     warnings.push({ kind: 'unsafe-globals', text: `torch.load(weights_only=True) would refuse this file: it uses ${unsafe.length} global${unsafe.length > 1 ? 's' : ''} outside the safe list (${unsafe.slice(0, 6).map((g) => g.name).join(', ')}${unsafe.length > 6 ? ', …' : ''}). Tensorscope never runs them; loading with weights_only=False in Python would.` });
   }

@@ -49,18 +49,31 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
       await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
       await wb.shot('paused');
 
+      // the editor needs focus for hovers; our hover (shape, dtype, device, strides, statistics) then shows over `act`
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      const actLine = editor.locator('.view-line', { hasText: 'torch.randn(2' }).first();
+      await actLine.click({ position: { x: 12, y: 9 } });
       const text = await hover(page, 'act', { lineText: 'torch.randn(2', expect: '[2, 3, 8, 8]', timeoutMs: 60_000 });
-      assert.match(text, /tensor\[2, 3, 8, 8\] float32 cpu/);
-      assert.match(text, /stride/);
+      assert.match(text, /tensor\[2, 3, 8, 8\] float32 cpu n=384/);
+      assert.match(text, /stride\s*\[192, 64, 8, 1\]/);
       await wb.shot('hover');
+      // the debugger's own hover (Ctrl+K Ctrl+I with the cursor on `act`) shows the tensor line too (our DAP proxy)
+      await page.mouse.move(5, 5);
+      await actLine.click({ position: { x: 12, y: 9 } });
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      const debugHover = page.locator('.debug-hover-widget').first();
+      await debugHover.getByText('tensor[2, 3, 8, 8] float32 cpu').first().waitFor({ timeout: 30_000 });
+      await wb.shot('debug-hover');
+      await page.keyboard.press('Escape');
 
       // inline shapes after the lines above the breakpoint
-      await waitForText(page, /act: \[2, 3, 8, 8\] float32 cpu/, { timeoutMs: 30_000 });
+      await waitForText(page, /act:\s\[2,\s3,\s8,\s8\]\sfloat32\scpu/, { timeoutMs: 30_000 }); // the editor renders spaces as U+00A0
 
       // trace the loss: the cursor at the start of `loss = model(inputs)…` (the command takes the expression under it)
-      const editor = page.locator('.editor-instance .monaco-editor').first();
-      await editor.locator('.view-line', { hasText: 'model(inputs)' }).first().click();
+      await editor.locator('.view-line', { hasText: 'model(inputs)' }).first().click({ position: { x: 12, y: 9 } });
       await page.keyboard.press('Home');
+      await runCommand(page, 'View: Close Primary Side Bar'); // room for the graph beside the editor
       await runCommand(page, 'Tensorscope: Trace Autograd Graph');
       const frame = await webviewFrame(page, '#graph-svg g.node', { timeoutMs: 60_000 });
       const names = await frame.locator('#graph-svg g.node').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
@@ -68,12 +81,14 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
       assert.ok(names.includes('AddmmBackward0') && names.includes('AccumulateGrad'), names.join(','));
       const info = (await frame.locator('#info').textContent()) ?? '';
       assert.match(info, /loss: \d+ nodes/);
+      await page.waitForTimeout(300);
+      await wb.shot('autograd-graph');
       // click a node for details
       await frame.locator('#graph-svg g.node[data-name="AddmmBackward0"]').first().click();
       await frame.locator('#details h3').waitFor();
       assert.match((await frame.locator('#details').textContent()) ?? '', /saved mat1/);
       await page.waitForTimeout(300);
-      await wb.shot('autograd-graph');
+      await wb.shot('autograd-details');
       assert.ok(existsSync(path.join(repoRoot, 'test-results', 'debug-autograd-graph.png')));
     });
   } finally {

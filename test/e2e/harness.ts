@@ -115,7 +115,7 @@ export function log(...args: unknown[]): void {
 }
 
 /** errors that are always there offline and never ours (G10 in the recipe) */
-const NOISE = /vsda|open-vsx|ENOTFOUND|ERR_NAME_NOT_RESOLVED|net::ERR_|Failed to load resource|marketplace|gallery|AgentHost|copilot|Service Worker|serviceWorker|ChatModel/i;
+const NOISE = /vsda|open-vsx|ENOTFOUND|ERR_NAME_NOT_RESOLVED|net::ERR_|Failed to load resource|marketplace|gallery|AgentHost|copilot|Service Worker|serviceWorker|ChatModel|authentication provider/i;
 
 /** env that keeps code-server's heartbeat/logs and Chromium's crashpad out of $HOME (G7) */
 function xdgEnv(tmp: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -410,9 +410,17 @@ export function explorerRow(page: Page, name: string) {
   return page.locator('.explorer-folders-view .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(name)}$`) }) }).first();
 }
 
+/** Shows the Explorer in the side bar if another view (Run and Debug, Search, …) or nothing is showing there. */
+export async function showExplorer(page: Page): Promise<void> {
+  if (await page.locator('.explorer-folders-view').isVisible()) return;
+  await runCommand(page, 'View: Show Explorer');
+  await page.locator('.explorer-folders-view').waitFor();
+}
+
 /** Opens a file by clicking it in the Explorer; `name` may be a path like 'sub/file.pt' (folders are expanded). Waits for its tab. */
 export async function openFileByClick(page: Page, name: string, opts: { timeoutMs?: number } = {}): Promise<void> {
   const timeout = opts.timeoutMs ?? 30_000;
+  await showExplorer(page);
   const parts = name.split('/').filter(Boolean);
   for (let i = 0; i < parts.length - 1; i++) {
     const row = explorerRow(page, parts[i]);
@@ -430,6 +438,7 @@ export async function openFileByClick(page: Page, name: string, opts: { timeoutM
 export async function contextMenu(page: Page, fileName: string, itemName: string, opts: { shotName?: string; timeoutMs?: number } = {}): Promise<void> {
   const timeout = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeout;
+  await showExplorer(page);
   const row = explorerRow(page, fileName);
   await row.waitFor({ timeout });
   const item = page.getByRole('menuitem', { name: itemName });

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { contextMenu, e2eSkipReason, hover, openFileByClick, paletteCommands, repoRoot, webviewFrame, withWorkbench, explorerRow } from './harness';
+import { contextMenu, e2eSkipReason, hover, openFileByClick, paletteCommands, repoRoot, runCommand, webviewFrame, withWorkbench, explorerRow } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
 const ws = path.join(repoRoot, '.cache', 'fixtures', 'inspector', 'ws');
@@ -19,6 +19,8 @@ const ws = path.join(repoRoot, '.cache', 'fixtures', 'inspector', 'ws');
 function prepareWorkspace(): void {
   mkdirSync(ws, { recursive: true });
   for (const f of ['resnet_tiny.pt', 'views.pt', 'training_checkpoint.pt', 'keys.py']) cpSync(path.join(repoRoot, 'examples', f), path.join(ws, f));
+  const dcp = path.resolve(repoRoot, '..', 'shared', 'corpus', 'torch2.11', 'dcp_ckpt');
+  if (existsSync(dcp) && !existsSync(path.join(ws, 'dcp_ckpt'))) cpSync(dcp, path.join(ws, 'dcp_ckpt'), { recursive: true });
   if (!existsSync(path.join(ws, 'hostile_names.pt'))) {
     execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'inspector_e2e.py'), ws], { stdio: 'inherit' });
   }
@@ -29,6 +31,21 @@ const skip = e2eSkipReason() ?? (existsSync(python) ? undefined : `${python} (wi
 /** the inspector webview whose table shows a row for `name` */
 async function inspectorWith(page: Parameters<typeof webviewFrame>[0], name: string, timeoutMs = 60_000): Promise<Frame> {
   return webviewFrame(page, async (f) => (await f.locator(`#table [data-name="${cssEscape(name)}"]`).count()) > 0, { timeoutMs });
+}
+
+/** Explorer context menu → Inspect Tensors, retried once when the menu swallowed the click */
+async function inspectFromMenu(page: Parameters<typeof webviewFrame>[0], entry: string, rowName: string, shotName?: string): Promise<Frame> {
+  for (let attempt = 0; ; attempt++) {
+    // focus the workbench first: with the keyboard focus inside a webview's frame, the menu's first click can be lost
+    await page.locator('.part.sidebar .explorer-folders-view').click({ position: { x: 40, y: 400 } });
+    await contextMenu(page, entry, 'Inspect Tensors', shotName && attempt === 0 ? { shotName } : {});
+    try {
+      return await inspectorWith(page, rowName, 15_000);
+    } catch (e) {
+      if (attempt > 0) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 function cssEscape(s: string): string {
@@ -69,13 +86,28 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await frame.locator('#table [data-name="bn1.running_mean"]').waitFor({ state: 'detached' });
     const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
     assert.ok(names.length >= 5 && names.every((n) => n?.endsWith('running_var')), JSON.stringify(names));
-    await frame.locator('#table-status', { hasText: '10 of 46 tensors match' }).waitFor();
+    await frame.locator('#table-status', { hasText: `${names.length} of 46 tensors match` }).waitFor();
     await wb.shot('02-filter');
     await frame.locator('#filter input').fill('layer1.*.conv1.weight');
     await frame.locator('#table [data-name="layer1.1.conv1.weight"]').waitFor();
     await frame.locator('#table [data-name="bn1.running_var"]').waitFor({ state: 'detached' });
     await frame.locator('#filter input').fill('');
     await frame.locator('#table [data-name="bn1.running_mean"]').waitFor();
+
+    // keyboard: End selects the last row, Enter opens its details
+    await frame.locator('#table').focus();
+    await page.keyboard.press('End');
+    const last = frame.locator('#table .trow.selected[data-name]');
+    await last.waitFor();
+    const lastName = await last.getAttribute('data-name');
+    assert.equal(lastName, 'head.weight');
+    await page.keyboard.press('Enter');
+    await frame.locator('#details-name', { hasText: 'head.weight' }).waitFor();
+    assert.match((await frame.locator('#sharing').textContent()) ?? '', /embed\.weight/, 'tied weights share a storage');
+    await frame.locator('#tab-table').click();
+    await frame.locator('#table').focus();
+    await page.keyboard.press('Home');
+    await frame.locator('#table [data-name="layer1.0.conv1.weight"]').waitFor();
 
     // 3. details + statistics with a histogram
     await frame.locator('#table [data-name="layer1.0.conv1.weight"]').dblclick();
@@ -97,8 +129,7 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await wb.shot('04-heatmap');
 
     // 5. Explorer context menu → Inspect Tensors (a panel); views sharing one storage; follow a sharing link
-    await contextMenu(page, 'views.pt', 'Inspect Tensors', { shotName: 'inspector-05-context-menu' });
-    frame = await inspectorWith(page, 'transposed');
+    frame = await inspectFromMenu(page, 'views.pt', 'transposed', 'inspector-05-context-menu');
     assert.equal(await cellText(frame, 'transposed', 'stride'), '(1, 12)');
     assert.equal(await cellText(frame, 'transposed', 'layout'), 'non-contiguous');
     assert.equal(await cellText(frame, 'rows_2_to_5', 'offset'), '24');
@@ -112,6 +143,35 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await frame.locator('#details-name', { hasText: /^base$/ }).waitFor();
     assert.equal(((await frame.locator('#details-stride').textContent()) ?? '').trim(), '(12, 1)');
     await wb.shot('06-storage-link');
+
+    // 5b. a folder (a distributed checkpoint) from the Explorer context menu, when ../shared is there
+    if (existsSync(path.join(ws, 'dcp_ckpt'))) {
+      const dcpFrame = await inspectFromMenu(page, 'dcp_ckpt', 'model.stem.0.weight');
+      assert.match((await dcpFrame.locator('#file-title').textContent()) ?? '', /dcp_ckpt — torch-dcp/);
+      assert.equal(await cellText(dcpFrame, 'model.stem.0.weight', 'shape'), '(6, 3, 3, 3)');
+      await wb.shot('06b-dcp-folder');
+    } else {
+      console.log('[inspector] ../shared absent: the folder (DCP) step is skipped');
+    }
+
+    // 5c. state survives hiding (no retainContextWhenHidden), and a re-read on change keeps the filter
+    const tab = (name: string) => page.locator('.tabs-container .tab', { hasText: name }).first();
+    await tab('views.pt').click();
+    frame = await inspectorWith(page, 'transposed');
+    await frame.locator('#tab-table').click();
+    await frame.locator('#filter input').fill('transposed');
+    await frame.locator('#table [data-name="base"]').waitFor({ state: 'detached' });
+    await tab('resnet_tiny.pt').click();
+    await page.waitForTimeout(500);
+    await tab('views.pt').click();
+    frame = await inspectorWith(page, 'transposed');
+    assert.equal(await frame.locator('#filter input').inputValue(), 'transposed', 'filter restored after the webview was hidden');
+    assert.equal(await frame.locator('#table [data-name="base"]').count(), 0);
+    execFileSync(python, ['-c', 'import sys, torch\nb = torch.arange(6.).view(2, 3)\ntorch.save({"base": b, "transposed": b.t(), "transposed_again": torch.zeros(4, 5).t()}, sys.argv[1])', path.join(wb.workspace, 'views.pt')]);
+    await frame.locator('#table [data-name="transposed_again"]').waitFor({ timeout: 30_000 });
+    assert.equal(await frame.locator('#filter input').inputValue(), 'transposed', 'filter kept across the re-read');
+    assert.equal(await cellText(frame, 'transposed', 'shape'), '(3, 2)');
+    await wb.shot('06c-reloaded');
 
     // 6. hover a key string in a Python file while resnet_tiny.pt is open in an inspector (pinned in step 1)
     await openFileByClick(page, 'keys.py');
@@ -150,6 +210,17 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await frame.locator('#content-tree summary', { hasText: /^args/ }).first().click();
     await frame.locator('#content-tree .leaf', { hasText: 'lr: 0.01' }).waitFor();
     await wb.shot('10-content');
+
+    // 9. Compute All Statistics from the palette: a progress notification, then a summary message
+    await page.locator('.tabs-container .tab', { hasText: 'resnet_tiny.pt' }).first().click();
+    await inspectorWith(page, 'conv1.weight');
+    // keyboard focus back in the workbench (F1 inside a webview's frame does not reach the palette)
+    await page.locator('.part.sidebar .explorer-folders-view').click({ position: { x: 40, y: 400 } });
+    await runCommand(page, 'Tensorscope: Compute All Statistics');
+    const resnet = await inspectorWith(page, 'conv1.weight');
+    await resnet.locator('#tab-summary').click();
+    await resnet.locator('#all-stats', { hasText: 'done: 46 / 46 tensors' }).waitFor({ timeout: 60_000 });
+    await wb.shot('11-all-statistics');
 
     const ours = wb.errors.filter((e) => /Content Security Policy|webview\.js|Refused/.test(e));
     assert.deepEqual(ours, [], 'no CSP violations or webview errors');

@@ -32,7 +32,7 @@ export interface ExtensionTestsResult {
 }
 
 // workbench chatter that is always there and never about the tests
-const NOISE = /AgentHost|ChatModelSelection|socket|connection token|grace.time|open-vsx|queryRawGallery|^\s+at |Service Worker|builtin extensions cache|AccountPolicyGate|ENOTFOUND|vsda/;
+const NOISE = /AgentHost|ChatModelSelection|socket|connection token|grace.time|open-vsx|queryRawGallery|^\s+at |Service Worker|builtin extensions cache|AccountPolicyGate|ENOTFOUND|vsda|authentication provider|Creation of workbench contribution/;
 
 /** Bundles the test module, runs it in the extension host of a fresh workbench, returns its exit code and output. */
 export async function runExtensionTests(opts: ExtensionTestsOptions): Promise<ExtensionTestsResult> {

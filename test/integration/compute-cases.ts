@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import type { Dense } from '../../src/compute/dense';
 import { strideOf, toNumbers } from '../../src/compute/dense';
+import { runOpChain } from '../../src/compute/chain';
 import { runMetric } from '../../src/compute/metrics';
 import { loadNpy } from '../../src/compute/npyLoad';
 import { runOp } from '../../src/compute/ops';
@@ -37,7 +38,8 @@ interface MetricCase {
   name: string; metric: string; params: Record<string, string>; pred: string; target: string;
   value: number | boolean; per_sample?: number[]; count?: number; worst_location?: number[]; chunk?: number;
 }
-export interface Manifest { torch: string; ops: OpCase[]; metrics: MetricCase[] }
+interface ChainCase { name: string; steps: { op: string; params: Record<string, string> }[]; input: string; expected: string }
+export interface Manifest { torch: string; ops: OpCase[]; metrics: MetricCase[]; chains: ChainCase[] }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixtureDir = path.join(repoRoot, '.cache', 'fixtures', 'compute');
@@ -135,9 +137,26 @@ async function runMetricCase(c: MetricCase, dir: string, providers: ProviderName
   }
 }
 
+async function runChainCase(c: ChainCase, dir: string, provider: ProviderName): Promise<Outcome> {
+  const x = await loadNpy(path.join(dir, c.input));
+  try {
+    const r = await runOpChain(c.steps, { dtype: 'float32', shape: x.shape, data: x.data }, provider);
+    const want = await loadNpy(path.join(dir, c.expected));
+    const problems: string[] = [];
+    if (r.output.shape.join(',') !== want.shape.join(',')) problems.push(`shape ${r.output.shape}, torch ${want.shape}`);
+    const d = compare(toNumbers(r.output.data), toNumbers(want.data));
+    if (d) problems.push(d);
+    if (provider === 'webgpu' && !r.resident) problems.push('intermediates did not stay on the device');
+    return { name: `chain ${c.name}`, ok: problems.length === 0, detail: problems.join('; '), provider };
+  } catch (e) {
+    return { name: `chain ${c.name}`, ok: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}`, provider: null };
+  }
+}
+
 export async function runAllCases(dir: string, providers: ProviderName[]): Promise<Outcome[]> {
   const m = readManifest(dir);
   const out: Outcome[] = [];
+  for (const c of m.chains ?? []) out.push(await runChainCase(c, dir, providers[0]));
   for (const c of m.ops) out.push(await runOpCase(c, dir, providers));
   for (const c of m.metrics) out.push(await runMetricCase(c, dir, providers));
   return out;

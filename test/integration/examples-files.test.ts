@@ -12,7 +12,7 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '..', '..');
 const examples = path.join(root, 'examples');
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
-const data = (d: string) => readdirSync(d).filter((f) => !/\.(py|md)$/.test(f)).sort();
+const data = (d: string) => readdirSync(d).filter((f) => !f.startsWith('.') && !/\.(py|md)$/.test(f)).sort();
 // the legacy format keys storages by memory address, so its bytes differ from run to run
 const NONDETERMINISTIC = new Set(['legacy_format.pt']);
 

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import { detectFormat } from '../../src/core/open';
 import { UnreadableError } from '../../src/core/model';
 import { computeStats } from '../../src/core/stats';
@@ -123,8 +124,41 @@ const MUTATIONS: Array<[string, (b: Uint8Array, r: () => number) => Uint8Array]>
   }],
 ];
 
+/** A stored (uncompressed) zip of the given members, as torch.save writes them. */
+export function storedZip(members: Array<[string, Uint8Array]>): Uint8Array {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of members) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const crc = zlib.crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, Buffer.from(data));
+    centrals.push(central, nameBytes);
+    offset += 30 + nameBytes.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(members.length, 8); end.writeUInt16LE(members.length, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+}
+
 /** Hand-made hostile pickles and headers: deep nesting, self-references, exponential sharing. */
 function synthetic(r: () => number): { name: string; ext: string; bytes: Uint8Array } {
+  const s = syntheticPlain(r);
+  if (s.ext !== '.pkl' || r() < 0.5) return s;
+  // the same hostile pickle as the data.pkl of a torch.save archive
+  return { name: `${s.name} in a torch zip`, ext: '.pt', bytes: storedZip([['archive/data.pkl', s.bytes], ['archive/version', new Uint8Array(Buffer.from('3\n'))]]) };
+}
+
+function syntheticPlain(r: () => number): { name: string; ext: string; bytes: Uint8Array } {
   const depth = [1000, 50_000, 200_000][Math.floor(r() * 3)];
   const pick = Math.floor(r() * 8);
   const B = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -185,7 +219,7 @@ async function main(): Promise<void> {
       let ext: string;
       let bytes: Uint8Array;
       let kind: string;
-      if (r() < 0.04) {
+      if (r() < 0.06) {
         const s = synthetic(r);
         ({ name, ext, bytes } = s);
         kind = 'synthetic';

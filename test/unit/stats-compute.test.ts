@@ -161,7 +161,25 @@ test('big tensors: workers agree with the inline pass; histogram within 0.5 %; p
   assert.equal(exactStats.max, 999);
   // many at once, one bad
   const bad: TensorInfo = { ...t, name: 'meta', storage: { ...t.storage!, source: null } };
-  const many = await computeStatsMany([t, bad, t]);
+  const overall: number[] = [];
+  const many = await computeStatsMany([t, bad, t], { onProgress: (done, total) => { assert.equal(total, 3 * n); overall.push(done); } });
+  assert.equal(overall[overall.length - 1], 2 * n, 'progress over the tensors that could be read');
   assert.ok(!(many[0] instanceof Error) && !(many[2] instanceof Error));
   assert.ok(many[1] instanceof Error);
+});
+
+test('broadcast (stride-0) views: counts scale, a huge expand costs nothing; overlapping giants are refused', async () => {
+  const base = Float32Array.from([1, 2, 3, 4]);
+  const expanded = { ...tensorOf(bytesOf(base), 'float32', [3, 4]), stride: [0, 1], contiguous: false };
+  const vals = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4];
+  check(await computeStats(expanded), vals, 'expanded rows');
+  const col = { ...tensorOf(bytesOf(base), 'float32', [4, 5]), stride: [1, 0], contiguous: false };
+  check(await computeStats(col), [1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4], 'expanded columns');
+  const huge = { ...tensorOf(bytesOf(base), 'float32', [1e12, 4]), stride: [0, 1], contiguous: false };
+  const s = await computeStats(huge);
+  assert.equal(s.count, 4e12);
+  assert.equal(s.mean, 2.5);
+  assert.equal(s.histogram?.counts.reduce((a, b) => a + b, 0), 4e12);
+  const overlap = { ...tensorOf(bytesOf(base), 'float32', [1e6, 1e6]), stride: [1, 1], contiguous: false };
+  await assert.rejects(computeStats(overlap), /overlapping/);
 });

@@ -203,3 +203,8 @@ test('decode: fp16 / bf16 / fp8 / byte order / 64-bit ints', () => {
   assert.deepEqual(Array.from(decodeNatural('float32', buf.subarray(1), 'little') as Float32Array), [1.5, -2.5]);
   assert.equal(decodeNumeric('complex64', buf, 'little'), null);
 });
+
+test('a negative storage offset is refused, not clamped', async () => {
+  const storage = Float32Array.from({ length: 10 }, (_, i) => i);
+  await assert.rejects(readDense(tensorOver(storage, [4], [1], -2)), UnreadableError);
+});

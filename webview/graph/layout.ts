@@ -1,8 +1,8 @@
 /**
  * Layered layout of an autograd DAG (pure; no DOM): the root (the output's grad_fn) on top, each node
  * one layer below its deepest parent (longest path), nodes ordered inside layers by the barycenter of
- * their parents, then placed on a grid. Linear chains that repeat one block of backward nodes ≥ 3 times
- * can be collapsed into a single "× k" node.
+ * their parents, then placed on a grid. Blocks that repeat ≥ 3 times along the graph's spine can be
+ * collapsed into a single "× k" box.
  */
 import type { AutogradGraph, GraphNode } from '../../src/debug/protocol';
 
@@ -36,39 +36,80 @@ function subLabel(n: GraphNode): string {
   return t?.shape ? `${t.name} ${shapeText(t.shape)}` : '';
 }
 
-/** Collapse periodic linear chains. Returns groups of node ids (each group becomes one box). */
+/**
+ * Collapse repeated blocks. The spine is the longest path from the output; each spine node owns the
+ * nodes hanging off it (reachable without passing another spine node or an already-owned node). A run
+ * of ≥ `minRepeats` consecutive spine segments whose block signature (names of the spine node and its
+ * hanging nodes) repeats with a period of 1–8 segments becomes one group — a chain of MulBackward0 →
+ * AddBackward0 steps, or residual blocks of a network, alike. Other nodes stay single.
+ */
 export function collapseRepeats(g: AutogradGraph, minRepeats = 3): { groups: number[][]; repeats: Map<number, { times: number; block: string[] }> } {
   const n = g.nodes.length;
-  const out: number[][] = Array.from({ length: n }, () => []);
-  const indeg = new Array<number>(n).fill(0);
-  const par = new Array<number>(n).fill(-1);
-  for (const [a, b] of g.edges) { out[a]!.push(b); indeg[b]!++; par[b] = a; }
-  const inChain = (v: number): boolean => indeg[v] === 1 && out[v]!.length === 1;
-  const groupOf = new Array<number>(n).fill(-1);
   const groups: number[][] = [];
   const repeats = new Map<number, { times: number; block: string[] }>();
-  const visitedChain = new Array<boolean>(n).fill(false);
-  for (let v = 0; v < n; v++) {
-    if (visitedChain[v] || !inChain(v)) continue;
-    // only start at the head of a chain: its parent is not a chain node
-    const p0 = par[v]!;
-    if (p0 >= 0 && inChain(p0) && !visitedChain[p0]) continue;
-    const chain: number[] = [];
-    for (let c = v; inChain(c) && !visitedChain[c]; c = out[c]![0]!) { visitedChain[c] = true; chain.push(c); }
-    const names = chain.map((c) => g.nodes[c]!.name);
-    // find the smallest period p with at least minRepeats full repetitions from the start
-    let best: { p: number; k: number } | null = null;
-    for (let p = 1; p <= Math.min(8, Math.floor(names.length / minRepeats)); p++) {
-      let k = 1;
-      while ((k + 1) * p <= names.length && names.slice(k * p, (k + 1) * p).every((x, i) => x === names[i])) k++;
-      if (k >= minRepeats && (!best || k * p > best.k * best.p)) best = { p, k };
+  const groupOf = new Array<number>(n).fill(-1);
+  if (n > 0) {
+    const out: number[][] = Array.from({ length: n }, () => []);
+    const indeg = new Array<number>(n).fill(0);
+    for (const [a, b] of g.edges) { out[a]!.push(b); indeg[b]!++; }
+    // longest path from node 0 over a topological order
+    const dist = new Array<number>(n).fill(-1);
+    const prev = new Array<number>(n).fill(-1);
+    dist[0] = 0;
+    const queue: number[] = [];
+    const deg = [...indeg];
+    for (let v = 0; v < n; v++) if (deg[v] === 0) queue.push(v);
+    for (let h = 0; h < queue.length; h++) {
+      const v = queue[h]!;
+      for (const c of out[v]!) {
+        if (dist[v]! >= 0 && dist[v]! + 1 > dist[c]!) { dist[c] = dist[v]! + 1; prev[c] = v; }
+        if (--deg[c]! === 0) queue.push(c);
+      }
     }
-    if (!best) continue;
-    const members = chain.slice(0, best.k * best.p);
-    const gi = groups.length;
-    groups.push(members);
-    repeats.set(gi, { times: best.k, block: names.slice(0, best.p) });
-    for (const m of members) groupOf[m] = gi;
+    let end = 0;
+    for (let v = 0; v < n; v++) if (dist[v]! > dist[end]!) end = v;
+    const spine: number[] = [];
+    for (let v = end; v >= 0; v = prev[v]!) spine.push(v);
+    spine.reverse();
+    const onSpine = new Array<boolean>(n).fill(false);
+    for (const v of spine) onSpine[v] = true;
+    // hanging nodes, claimed from the bottom of the spine up (so shared inputs go to the deepest user)
+    const owner = new Array<number>(n).fill(-1);
+    const hanging: number[][] = spine.map(() => []);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const stack = out[spine[i]!]!.filter((c) => !onSpine[c]);
+      while (stack.length) {
+        const v = stack.pop()!;
+        if (owner[v]! >= 0 || onSpine[v]) continue;
+        owner[v] = i;
+        hanging[i]!.push(v);
+        for (const c of out[v]!) if (!onSpine[c] && owner[c]! < 0) stack.push(c);
+      }
+    }
+    const sig = spine.map((v, i) => `${g.nodes[v]!.name}|${hanging[i]!.map((h) => g.nodes[h]!.name).sort().join(',')}`);
+    const same = (a: number, b: number, len: number): boolean => {
+      for (let k = 0; k < len; k++) if (sig[a + k] !== sig[b + k]) return false;
+      return true;
+    };
+    let i = 0;
+    while (i < spine.length) {
+      let best: { p: number; k: number } | null = null;
+      for (let p = 1; p <= 8 && i + p * minRepeats <= spine.length; p++) {
+        let k = 1;
+        while (i + (k + 1) * p <= spine.length && same(i, i + k * p, p)) k++;
+        if (k >= minRepeats && (!best || k * p > best.k * best.p)) best = { p, k };
+      }
+      if (!best) { i++; continue; }
+      const members: number[] = [];
+      for (let j = i; j < i + best.k * best.p; j++) members.push(spine[j]!, ...hanging[j]!);
+      const gi = groups.length;
+      groups.push(members);
+      const block: string[] = [];
+      for (let j = i; j < i + best.p; j++) block.push(g.nodes[spine[j]!]!.name);
+      repeats.set(gi, { times: best.k, block });
+      for (const m of members) groupOf[m] = gi;
+      i += best.k * best.p;
+    }
   }
   for (let v = 0; v < n; v++) if (groupOf[v] === -1) { groupOf[v] = groups.length; groups.push([v]); }
   return { groups, repeats };

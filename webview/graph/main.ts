@@ -17,13 +17,15 @@ const send = (m: FromGraphView): void => vscode.postMessage(m);
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const STYLE = `
 body { margin: 0; font-family: var(--vscode-font-family, sans-serif); color: var(--vscode-foreground, #222); background: var(--vscode-editor-background, #fff); overflow: hidden; }
-#bar { display: flex; gap: 8px; align-items: center; padding: 6px 8px; border-bottom: 1px solid var(--vscode-panel-border, #ccc); }
+#bar { display: flex; gap: 6px; align-items: center; padding: 4px 8px; height: 28px; overflow: hidden; white-space: nowrap; border-bottom: 1px solid var(--vscode-panel-border, #ccc); }
 #bar input { flex: 0 1 220px; background: var(--vscode-input-background, #fff); color: var(--vscode-input-foreground, #000); border: 1px solid var(--vscode-input-border, #999); padding: 2px 4px; }
-#bar button { background: var(--vscode-button-secondaryBackground, #eee); color: var(--vscode-button-secondaryForeground, #000); border: none; padding: 3px 8px; cursor: pointer; }
-#bar .info { opacity: 0.8; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-#main { display: flex; height: calc(100vh - 36px); }
-#canvas { flex: 1; }
-#details { width: 300px; overflow: auto; padding: 8px; border-left: 1px solid var(--vscode-panel-border, #ccc); font-size: 12px; }
+#bar button { white-space: nowrap; flex: none; background: var(--vscode-button-secondaryBackground, #eee); color: var(--vscode-button-secondaryForeground, #000); border: none; padding: 3px 8px; cursor: pointer; }
+#bar .info { opacity: 0.8; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+#main { position: relative; height: calc(100vh - 37px); }
+#canvas { position: absolute; inset: 0; }
+#details { position: absolute; top: 8px; right: 8px; width: 300px; max-width: 60%; max-height: calc(100% - 16px); overflow: auto; padding: 4px 10px 8px;
+  font-size: 12px; background: var(--vscode-editorWidget-background, #f3f3f3); border: 1px solid var(--vscode-editorWidget-border, #ccc); box-shadow: 0 2px 8px rgba(0,0,0,.25); }
+#details .close { float: right; cursor: pointer; border: none; background: none; color: inherit; font-size: 16px; }
 #details:empty { display: none; }
 #details table { border-collapse: collapse; } #details td { padding: 1px 6px 1px 0; vertical-align: top; font-family: var(--vscode-editor-font-family, monospace); }
 svg text { font-family: var(--vscode-editor-font-family, monospace); pointer-events: none; }
@@ -108,7 +110,7 @@ function render(fitAfter = true): void {
     .on('click', (_ev: MouseEvent, n: LayoutNode) => select_(n.key));
   nodes.append('rect').attr('width', (n) => n.w).attr('height', (n) => n.h).attr('rx', 5)
     .attr('fill', (n) => n.repeat ? REPEAT_FILL : n.leaf ? LEAF_FILL : NODE_FILL)
-    .attr('stroke', (n) => state!.matches.includes(n.key) ? '#f6ad55' : n.key === state!.selected ? '#fff' : 'none').attr('stroke-width', 3);
+    .attr('stroke', (n) => state!.matches.includes(n.key) ? '#f6ad55' : n.key === state!.selected ? '#d53f8c' : 'none').attr('stroke-width', 3);
   nodes.append('text').attr('x', 8).attr('y', 16).attr('fill', '#fff').attr('font-size', 12).text((n) => clip(n.label, 26));
   nodes.append('text').attr('x', 8).attr('y', 32).attr('fill', '#e2e8f0').attr('font-size', 10).text((n) => clip(n.sub, 32));
   zoomer = zoom<SVGSVGElement, unknown>().scaleExtent([0.02, 4]).on('zoom', (ev: { transform: { toString(): string } }) => {
@@ -131,9 +133,9 @@ function fitView(): void {
   if (!state || !svgSel || !zoomer) return;
   const box = (svgSel.node() as SVGSVGElement).getBoundingClientRect();
   const { width, height } = state.layout;
-  const k = Math.min(1.2, Math.max(0.02, Math.min(box.width / Math.max(1, width), box.height / Math.max(1, height)) * 0.95));
-  // for tall graphs, fit the width and start at the top (the output)
-  const kk = height * k < box.height * 0.2 ? k : Math.max(k, Math.min(1, box.width / Math.max(1, width)));
+  const fitAll = Math.min(box.width / Math.max(1, width), (box.height - 16) / Math.max(1, height));
+  // the whole graph when it stays legible; else fit the width and start at the top (the output)
+  const kk = Math.min(1, fitAll >= 0.45 ? fitAll : Math.max(0.02, Math.min(1, box.width / Math.max(1, width))));
   svgSel.call(zoomer.transform, zoomIdentity.translate((box.width - width * kk) / 2, 8).scale(kk));
 }
 
@@ -152,7 +154,7 @@ function doSearch(q: string, jump: boolean): void {
   state.matches = hits.map((h) => h.key);
   if (changed) state.matchAt = -1;
   select(document.getElementById('canvas')).selectAll<SVGGElement, LayoutNode>('g.node').select('rect')
-    .attr('stroke', (n) => state!.matches.includes(n.key) ? '#f6ad55' : n.key === state!.selected ? '#fff' : 'none');
+    .attr('stroke', (n) => state!.matches.includes(n.key) ? '#f6ad55' : n.key === state!.selected ? '#d53f8c' : 'none');
   const info = document.getElementById('info')!;
   info.dataset.matches = String(hits.length);
   if (jump && hits.length) {
@@ -169,6 +171,9 @@ function select_(key: number): void {
   const n = state.layout.nodes[key]!;
   const details = document.getElementById('details')!;
   details.textContent = '';
+  const closeBtn = el('button', { class: 'close', title: 'Close' }, '×');
+  closeBtn.addEventListener('click', () => { details.textContent = ''; });
+  details.append(closeBtn);
   details.append(el('h3', {}, n.repeat ? `${n.repeat.block.join(' → ')} × ${n.repeat.times}` : n.label));
   const table = el('table');
   const row = (k: string, v: string): void => { const tr = el('tr'); tr.append(el('td', {}, k), el('td', {}, v)); table.append(tr); };
@@ -193,7 +198,7 @@ function select_(key: number): void {
   }
   details.append(table);
   select(document.getElementById('canvas')).selectAll<SVGGElement, LayoutNode>('g.node').select('rect')
-    .attr('stroke', (m) => state!.matches.includes(m.key) ? '#f6ad55' : m.key === key ? '#fff' : 'none');
+    .attr('stroke', (m) => state!.matches.includes(m.key) ? '#f6ad55' : m.key === key ? '#d53f8c' : 'none');
 }
 
 function exportSvg(): string {
@@ -216,7 +221,7 @@ window.addEventListener('message', (ev: MessageEvent<ToGraphView>) => {
   const m = ev.data;
   if (m.type === 'graph') {
     const placeholder: Layout = { nodes: [], edges: [], width: 0, height: 0, layers: 0 };
-    state = { graph: m.graph, title: m.title, expr: m.expr, collapse: m.graph.nodes.length > 300, layout: placeholder, selected: null, matches: [], matchAt: -1 };
+    state = { graph: m.graph, title: m.title, expr: m.expr, collapse: m.collapse ?? m.graph.nodes.length > 300, layout: placeholder, selected: null, matches: [], matchAt: -1 };
     document.getElementById('collapse')!.textContent = state.collapse ? 'Expand repeats' : 'Collapse repeats';
     render(true);
   } else if (m.type === 'error') {

@@ -2,7 +2,8 @@
 import type { AutogradGraph } from '../../src/debug/protocol';
 
 export type ToGraphView =
-  | { type: 'graph'; title: string; expr: string; graph: AutogradGraph }
+  /** `collapse`: start with repeated blocks collapsed (default: when the graph has more than 300 nodes) */
+  | { type: 'graph'; title: string; expr: string; graph: AutogradGraph; collapse?: boolean }
   | { type: 'error'; message: string };
 
 export type FromGraphView =

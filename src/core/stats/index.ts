@@ -11,6 +11,8 @@
  * dtypes without a real value give null statistics (count only).
  */
 import type { TensorInfo, TensorStats } from '../model';
+import { UnreadableError } from '../model';
+import { dtypeInfo } from '../dtype';
 import { hasNumericValues } from '../decode';
 import { rawBlocks, sourceOf, tensorNumel } from '../elements';
 import { accumulate, finishAccum, newAccum, type Accum } from './kernel';
@@ -36,10 +38,55 @@ export function emptyStats(count: number): TensorStats {
   return { count, min: null, max: null, mean: null, std: null, nan: 0, inf: 0, zeros: 0, histogram: null };
 }
 
+/**
+ * Broadcast (stride-0) dimensions repeat the same elements: statistics of the view are those of the tensor
+ * without them, every count multiplied — so a hostile `expand` to 10^15 elements costs nothing.
+ */
+function withoutBroadcastDims(tensor: TensorInfo): { reduced: TensorInfo; multiplicity: number } {
+  if (tensor.layout !== 'strided' || !tensor.stride.some((s, d) => s === 0 && tensor.shape[d] > 1)) return { reduced: tensor, multiplicity: 1 };
+  let multiplicity = 1;
+  const shape: number[] = [];
+  const stride: number[] = [];
+  tensor.shape.forEach((n, d) => {
+    if (tensor.stride[d] === 0) multiplicity *= n;
+    else { shape.push(n); stride.push(tensor.stride[d]); }
+  });
+  return { reduced: { ...tensor, shape, stride, contiguous: false, quant: tensor.quant?.scales ? undefined : tensor.quant }, multiplicity };
+}
+
+function scaled(s: TensorStats, m: number, count: number): TensorStats {
+  if (m === 1) return s;
+  const n = s.count - s.nan - s.inf; // finite values of the reduced tensor
+  let std = s.std;
+  if (std !== null) {
+    const m2 = std * std * Math.max(0, n - 1);
+    std = n * m > 1 ? Math.sqrt((m2 * m) / (n * m - 1)) : 0;
+  }
+  return {
+    ...s, count, std, nan: s.nan * m, inf: s.inf * m, zeros: s.zeros * m,
+    histogram: s.histogram ? { ...s.histogram, counts: s.histogram.counts.map((c) => c * m) } : null,
+  };
+}
+
+/** A view may touch each stored element many times (overlapping strides); beyond this factor it is refused. */
+const MAX_OVERLAP = 64;
+
 export async function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
   const numel = tensorNumel(tensor);
   sourceOf(tensor); // throws a clean UnreadableError where there are no bytes
-  if (!hasNumericValues(tensor.dtype) || numel === 0) return emptyStats(numel);
+  if (!hasNumericValues(tensor.dtype) || numel === 0) {
+    options.onProgress?.(numel, numel);
+    return emptyStats(numel);
+  }
+  const { reduced, multiplicity } = withoutBroadcastDims(tensor);
+  if (multiplicity > 1 && !tensor.quant?.scales) {
+    const onProgress = options.onProgress ? (done: number) => options.onProgress?.(done * multiplicity, numel) : undefined;
+    return scaled(await computeStats(reduced, { ...options, onProgress }), multiplicity, numel);
+  }
+  const stored = Math.max(1, Math.floor((tensor.storage?.bytes ?? 0) / Math.max(1, dtypeInfo(tensor.dtype).itemSize)));
+  if (numel > 2 ** 31 && numel > MAX_OVERLAP * stored) {
+    throw new UnreadableError(`a view of ${numel} elements over a storage of ${stored} (overlapping strides); statistics refused`, tensor.name || 'tensor');
+  }
   const job: StatsJob = {
     dtype: tensor.dtype,
     byteOrder: tensor.storage?.byteOrder ?? 'little',
@@ -84,11 +131,18 @@ export async function computeStatsMany(tensors: TensorInfo[], options: ManyOptio
   const out = new Array<TensorStats | Error>(tensors.length);
   let next = 0;
   const lanes = Math.max(1, options.concurrency ?? 4);
+  // progress over all tensors together, in elements
+  const total = tensors.reduce((a, t) => a + tensorNumel(t), 0);
+  let doneBefore = 0;
   const lane = async () => {
     while (next < tensors.length) {
       const i = next++;
+      let seen = 0;
+      const onProgress = options.onProgress
+        ? (done: number) => { doneBefore += done - seen; seen = done; options.onProgress?.(doneBefore, total); }
+        : undefined;
       try {
-        out[i] = await computeStats(tensors[i], { signal: options.signal, workers: options.workers });
+        out[i] = await computeStats(tensors[i], { signal: options.signal, workers: options.workers, onProgress });
       } catch (err) {
         if (options.signal?.aborted) throw err;
         out[i] = err instanceof Error ? err : new Error(String(err));
