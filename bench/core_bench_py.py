@@ -5,6 +5,7 @@
   numpy PATH   the same statistics as `inspect --stats` over np.memmap of every data entry:
                min, max, mean, std (ddof=1) over finite values, NaN / Inf / zero counts, 64-bin histogram
 """
+import json
 import pickle
 import sys
 import zipfile
@@ -63,14 +64,38 @@ def stub_listing():
     return out
 
 
+DTYPES = {'FloatStorage': ('float32', 4), 'DoubleStorage': ('float64', 8), 'HalfStorage': ('float16', 2),
+          'BFloat16Storage': ('bfloat16', 2), 'LongStorage': ('int64', 8), 'IntStorage': ('int32', 4),
+          'ShortStorage': ('int16', 2), 'CharStorage': ('int8', 1), 'ByteStorage': ('uint8', 1), 'BoolStorage': ('bool', 1)}
+
+
+def listing_json(out):
+    # the same facts `inspect --json` prints: name, dtype, shape, stride, offset, contiguity, storage key and bytes
+    rows = []
+    for name, t in out:
+        _, stype, key, location, numel = t.storage.args
+        dtype, size = DTYPES.get(getattr(stype, '__name__', ''), ('unknown', 1))
+        expected, contiguous = 1, True
+        for d, st in zip(reversed(t.size), reversed(t.stride)):
+            if d != 1 and st != expected:
+                contiguous = False
+            expected *= d
+        rows.append({'name': name, 'dtype': dtype, 'shape': list(t.size), 'stride': list(t.stride),
+                     'storageOffset': t.offset, 'contiguous': contiguous, 'device': location,
+                     'storage': {'key': 'data/' + str(key), 'bytes': numel * size}})
+    return json.dumps({'format': 'torch-zip', 'tensors': rows})
+
+
 if mode == 'stub':
-    print(len(stub_listing()), 'tensors')
+    print(listing_json(stub_listing()))
 elif mode == 'stub-inprocess':
     import time
     times = []
     for i in range(6):
         t0 = time.perf_counter()
-        n = len(stub_listing())
+        out = stub_listing()
+        listing_json(out)
+        n = len(out)
         if i:
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()

@@ -49,3 +49,22 @@ test('a line the program never reaches ends with a clear message', { skip }, asy
   const dead = path.join(fixtures, 'unreached.py');
   await assert.rejects(runToLine({ script: dead, line: lineOf(dead), python, stopTimeoutMs: 20000 }), /finished without stopping at line \d+/);
 });
+
+test('every question has a timeout; the session stays usable after one fires', { skip }, async () => {
+  const { DapEvaluator } = await import('../../src/debug/evaluator');
+  const { TensorHelper } = await import('../../src/debug/tensorHelper');
+  const script = path.join(fixtures, 'no_torch.py');
+  const s = await runToLine({ script, line: lineOf(script), python });
+  try {
+    const impatient = new DapEvaluator(s.client, 300);
+    await assert.rejects(impatient.evaluate("__import__('time').sleep(1.5)", s.frameId), /did not answer 'evaluate' within 300 ms/);
+    // a helper whose install times out says so in one line
+    const slow = new TensorHelper({ evaluate: () => impatient.evaluate("__import__('time').sleep(1.5)", s.frameId) });
+    await assert.rejects(slow.hover('items', s.frameId), /^Error: could not install the helper in the debuggee: debug adapter did not answer 'evaluate' within 300 ms$/);
+    await new Promise((r) => setTimeout(r, 2000));
+    const items = await s.helper.hover('items', s.frameId);
+    assert.ok(!('error' in items) && items.kind === 'list');
+  } finally {
+    await s.close();
+  }
+});

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { formatFixtures, fixtureDir, repoRoot, sharedDir } from './formats-helpers';
 import type { FuzzJob, FuzzReport, FuzzSeed } from './fuzz-worker';
 
-const CASES = Number(process.env.TENSORSCOPE_FUZZ_CASES ?? 10_400);
+const CASES = Number(process.env.TENSORSCOPE_FUZZ_CASES ?? 10_000);
 const SEED = Number(process.env.TENSORSCOPE_FUZZ_SEED ?? 20261127);
 /** a single case taking longer than this is a hang */
 const WATCHDOG_MS = 20_000;
