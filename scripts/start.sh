@@ -70,7 +70,9 @@ trap stop EXIT
 # wait until it answers (or died, e.g. the port is taken)
 for _ in $(seq 600); do
   if ! kill -0 "$cs" 2>/dev/null; then
-    echo "start: code-server exited; last lines of $state/code-server.log:" >&2; tail -n 20 "$state/code-server.log" >&2; exit 1
+    echo "start: code-server exited; last lines of $state/code-server.log:" >&2; tail -n 20 "$state/code-server.log" >&2
+    grep -q EADDRINUSE "$state/code-server.log" && echo "start: port $port is taken: try TENSORSCOPE_PORT=$((port + 1)) npm start" >&2
+    exit 1
   fi
   grep -q 'HTTP server listening' "$state/code-server.log" && break
   sleep 0.1

@@ -114,6 +114,7 @@ function onMessage(m: HostMessage): void {
       summary.update(m.summary);
       content.update(m.content, m.optimizers);
       table.reset(sameFile);
+      if (m.firstPage) table.seed(m.firstPage);
       if (state.details) details.load(state.details);
       showView(m.tensorCount === 0 && state.view === 'table' ? 'summary' : state.view);
       app.save();

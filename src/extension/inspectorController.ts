@@ -10,7 +10,7 @@ import { computeSummary } from '../shared/summary';
 import { boundContent, mapOptimizerParams } from '../shared/content';
 import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
-import type { HostMessage, SliceValues, TensorDetails, WebviewMessage } from '../shared/protocol';
+import { PAGE_SIZE, type FirstPage, type HostMessage, type SliceValues, type TensorDetails, type WebviewMessage } from '../shared/protocol';
 import { dtypeInfo } from '../core/dtype';
 
 /** The core functions the inspector needs (injected: the real ones in core.ts, fakes in tests). */
@@ -43,6 +43,8 @@ export class InspectorController {
   private requests = new Map<number, AbortController>();
   private statsCache = new Map<string, TensorStats>();
   private loadAbort: AbortController | null = null;
+  /** the query of the webview's latest page request (for the first page sent with `init`) */
+  private lastQuery: TableQuery | null = null;
   private disposed = false;
 
   constructor(readonly source: InspectorSource, private readonly core: CoreApi, private readonly post: (m: HostMessage) => void, private readonly options: ControllerOptions) {}
@@ -103,7 +105,15 @@ export class InspectorController {
       optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
       tensorCount: cp.tensors.length,
       defaultGrouped: this.options.groupByModule ?? true,
+      firstPage: this.firstPage(),
     });
+  }
+
+  private firstPage(): FirstPage {
+    const query = this.lastQuery ?? { filter: '', sort: null, grouped: this.options.groupByModule ?? true, collapsed: [] };
+    const { key, items, matched } = this.items(query);
+    const page = pageOf(items, 0, PAGE_SIZE);
+    return { queryKey: key, matched, ...page };
   }
 
   tensor(name: string): TensorInfo | undefined {
@@ -128,6 +138,7 @@ export class InspectorController {
   async handle(msg: WebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'getPage': {
+        this.lastQuery = msg.query;
         const { key, items, matched } = this.items(msg.query);
         if (msg.focus !== undefined) {
           const focus = msg.focus;

@@ -44,7 +44,11 @@ export class Inspector implements OpenInspector, vscode.Disposable {
     panel.webview.html = inspectorHtml(panel.webview, extensionUri, this.title);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
-      panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) registry.setActive(this); }),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) registry.setActive(this);
+        // a hidden webview is discarded (no retainContextWhenHidden); it says `ready` again when shown
+        if (!e.webviewPanel.visible) this.webviewReady = false;
+      }),
       panel.onDidDispose(() => this.dispose()),
     );
     if (source.kind === 'file' && settings.reloadOnChange) this.watch(source.path);
@@ -68,7 +72,14 @@ export class Inspector implements OpenInspector, vscode.Disposable {
     return this.controller.tensor(name);
   }
 
+  /** until the webview says `ready`, only the latest loading/init/fatal is kept (it is sent on `ready`) */
+  private pendingStatus: HostMessage | null = null;
+
   private post(m: HostMessage): void {
+    if (!this.webviewReady && (m.type === 'loading' || m.type === 'init' || m.type === 'fatal')) {
+      this.pendingStatus = m;
+      return;
+    }
     void this.panel.webview.postMessage(m);
   }
 
@@ -90,6 +101,8 @@ export class Inspector implements OpenInspector, vscode.Disposable {
       case 'ready':
         this.webviewReady = true;
         // the webview (re)started: after hiding or a reload it has lost everything but its state
+        if (this.pendingStatus && this.pendingStatus.type !== 'init') this.post(this.pendingStatus);
+        this.pendingStatus = null;
         if (await this.loaded) this.controller.sendInit();
         if (this.pendingReveal) { this.post({ type: 'reveal', name: this.pendingReveal }); this.pendingReveal = undefined; }
         return;
@@ -105,8 +118,6 @@ export class Inspector implements OpenInspector, vscode.Disposable {
       case 'command':
         if (msg.command === 'computeAllStats') await this.computeAllStatistics();
         else if (msg.command === 'reload') await this.reload();
-        return;
-      case 'locate':
         return;
       default:
         await this.controller.handle(msg);

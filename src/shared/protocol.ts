@@ -60,6 +60,18 @@ export interface FileInfo {
   generation: number;
 }
 
+/**
+ * The first page of the table, sent with `init` so the table shows without a round trip; computed for the query
+ * the webview last asked for (or the default one). The webview uses it only when its query has the same key.
+ */
+export interface FirstPage {
+  queryKey: string;
+  start: number;
+  total: number;
+  matched: number;
+  items: TableItem[];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // webview → host
 
@@ -71,8 +83,7 @@ export type WebviewMessage =
   | { type: 'getValues'; requestId: number; name: string; expr: string; maxElements: number }
   | { type: 'cancel'; requestId: number }
   | { type: 'copy'; text: string }
-  | { type: 'locate'; filter: string }
-  | { type: 'command'; command: 'computeAllStats' | 'reload' | 'openToSide' }
+  | { type: 'command'; command: 'computeAllStats' | 'reload' }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -81,7 +92,7 @@ export type WebviewMessage =
 export type HostMessage =
   | { type: 'loading'; file: string }
   /** `defaultGrouped`: the `tensorscope.table.groupByModule` setting, used when the webview has no saved state */
-  | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number; defaultGrouped: boolean }
+  | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number; defaultGrouped: boolean; firstPage?: FirstPage }
   | { type: 'fatal'; file: string; message: string }
   /** with `focus` in the request: the page around that tensor, and its position (-1 when not visible) */
   | { type: 'page'; requestId: number; queryKey: string; start: number; total: number; matched: number; items: TableItem[]; focusIndex?: number }
@@ -142,10 +153,8 @@ export function parseWebviewMessage(x: unknown): WebviewMessage | null {
       return isNat(x.requestId) ? { type: 'cancel', requestId: x.requestId } : null;
     case 'copy':
       return isStr(x.text, 1_000_000) ? { type: 'copy', text: x.text } : null;
-    case 'locate':
-      return isStr(x.filter, 1000) ? { type: 'locate', filter: x.filter } : null;
     case 'command':
-      return x.command === 'computeAllStats' || x.command === 'reload' || x.command === 'openToSide' ? { type: 'command', command: x.command } : null;
+      return x.command === 'computeAllStats' || x.command === 'reload' ? { type: 'command', command: x.command } : null;
     case 'log':
       return (x.level === 'info' || x.level === 'warn' || x.level === 'error') && isStr(x.message, 100_000)
         ? { type: 'log', level: x.level, message: x.message } : null;

@@ -1,7 +1,8 @@
 /**
  * The debugger features end to end in code-server, with our `tensorscope-python` debug type (debugpy's
  * adapter, no Python extension): set a breakpoint, start debugging, hover a tensor and read its shape,
- * see inline shapes, trace the autograd graph of the loss and see it drawn in the graph webview.
+ * see inline shapes, trace the autograd graph of the loss and see it drawn in the graph webview, open a live
+ * tensor in the inspector (Inspect Tensor).
  * Screenshots: test-results/debug-*.png.
  */
 import { test } from 'node:test';
@@ -90,6 +91,23 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
       await page.waitForTimeout(300);
       await wb.shot('autograd-details');
       assert.ok(existsSync(path.join(repoRoot, 'test-results', 'debug-autograd-graph.png')));
+
+      // the Variables view (through our DAP proxy) shows tensor lines; its context menu has Inspect Tensor,
+      // which opens the live tensor in the inspector (values fetched through the debugger in bounded slices)
+      await runCommand(page, 'View: Show Run and Debug');
+      const vars = page.locator('.debug-variables .monaco-list-row');
+      await vars.filter({ hasText: 'Locals' }).first().click();
+      const actRow = vars.filter({ hasText: /^act\b/ }).first();
+      await actRow.waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('.debug-variables .monaco-list-row'))
+        .some((r) => /^act\b.*tensor\[2, 3, 8, 8\] float32 cpu n=384/.test((r.textContent ?? '').replace(/\u00a0/g, ' '))), undefined, { timeout: 30_000 });
+      await wb.shot('variables');
+      await actRow.click({ button: 'right' });
+      await page.getByRole('menuitem', { name: 'Inspect Tensor' }).click();
+      const inspector = await webviewFrame(page, async (f) => ((await f.locator('body').textContent()) ?? '').includes('act (live)'), { timeoutMs: 60_000 });
+      await waitForText(inspector, 'act (live)', { timeoutMs: 30_000 });
+      await page.waitForTimeout(500);
+      await wb.shot('inspect-tensor');
     });
   } finally {
     rmSync(path.dirname(ws), { recursive: true, force: true });

@@ -449,8 +449,15 @@ export async function contextMenu(page: Page, fileName: string, itemName: string
     if (Date.now() > deadline) throw new Error(`context menu of ${fileName} has no "${itemName}"`);
     await page.waitForTimeout(1000);
   }
-  if (opts.shotName) { await page.waitForTimeout(300); await screenshot(page, opts.shotName); }
-  await item.first().click();
+  // the menu fades in, and VS Code ignores a mouse-up that comes too soon after it opened: wait, then click,
+  // and click again if the menu is still open
+  await page.waitForTimeout(300);
+  if (opts.shotName) await screenshot(page, opts.shotName);
+  for (let i = 0; ; i++) {
+    await item.first().click();
+    if (await item.first().waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
+    if (i === 2) throw new Error(`clicking "${itemName}" in the context menu of ${fileName} did nothing`);
+  }
 }
 
 /** A webview test: a CSS selector that must exist in the webview's document, or any check on its frame. */

@@ -38,7 +38,8 @@ async function inspectFromMenu(page: Parameters<typeof webviewFrame>[0], entry: 
   for (let attempt = 0; ; attempt++) {
     // focus the workbench first: with the keyboard focus inside a webview's frame, the menu's first click can be lost
     await page.locator('.part.sidebar .explorer-folders-view').click({ position: { x: 40, y: 400 } });
-    await contextMenu(page, entry, 'Inspect Tensors', shotName && attempt === 0 ? { shotName } : {});
+    // a shot name also makes contextMenu wait 300 ms for the menu's fade-in before clicking (an early click is lost)
+    await contextMenu(page, entry, 'Inspect Tensors', { shotName: attempt === 0 && shotName ? shotName : `inspector-menu-retry-${entry}` });
     try {
       return await inspectorWith(page, rowName, 15_000);
     } catch (e) {
@@ -146,7 +147,7 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
 
     // 5b. a folder (a distributed checkpoint) from the Explorer context menu, when ../shared is there
     if (existsSync(path.join(ws, 'dcp_ckpt'))) {
-      const dcpFrame = await inspectFromMenu(page, 'dcp_ckpt', 'model.stem.0.weight');
+      const dcpFrame = await inspectFromMenu(page, 'dcp_ckpt', 'model.stem.0.weight', 'inspector-06a-folder-menu');
       assert.match((await dcpFrame.locator('#file-title').textContent()) ?? '', /dcp_ckpt — torch-dcp/);
       assert.equal(await cellText(dcpFrame, 'model.stem.0.weight', 'shape'), '(6, 3, 3, 3)');
       await wb.shot('06b-dcp-folder');

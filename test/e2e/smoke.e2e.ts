@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eSkipReason, explorerRow, paletteCommands, repoRoot, withWorkbench } from './harness';
+import { e2eSkipReason, explorerRow, paletteCommands, repoRoot, runCommand, withWorkbench } from './harness';
 import { runExtensionTests } from './run-exttests';
 
 interface Manifest { contributes?: { commands?: Array<{ command: string; title: string; category?: string }> } }
@@ -36,6 +36,16 @@ test('smoke: examples/ opens in code-server and Tensorscope commands are in the 
       assert.fail(`palette lacks "${want}" (it has ${JSON.stringify(inPalette)}; Tensorscope entries: ${JSON.stringify(titles)})`);
     }
     await wb.shot('workbench');
+    // run a command from the palette: that activates the extension, which Running Extensions then lists
+    const showLog = commands.find((c) => c.command === 'tensorscope.showLog');
+    if (showLog) {
+      await runCommand(wb.page, `${showLog.category ?? 'Tensorscope'}: ${showLog.title}`);
+      await runCommand(wb.page, 'Developer: Show Running Extensions');
+      const row = wb.page.locator('.runtime-extensions-editor .extension').filter({ hasText: /tensorscope/i }).first();
+      await row.waitFor({ timeout: 30_000 });
+      assert.match((await row.textContent()) ?? '', /Activation: \d+ms/, 'listed as activated');
+      await wb.shot('running-extensions');
+    }
   });
 });
 

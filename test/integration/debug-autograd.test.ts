@@ -52,7 +52,7 @@ function canonical(names: string[], edges: [number, number][]): { nodes: string[
   return { nodes, edges: edges.map(([a, b]) => `${order.get(a)}->${order.get(b)}`).sort() };
 }
 
-for (const name of ['lin', 'ip', 'views', 'out', 'big']) {
+for (const name of ['lin', 'ip', 'views', 'out', 'big', 'freed']) {
   test(`graph of '${name}' matches torch's next_functions walk`, { skip }, async () => {
     const g = graph(await s!.helper.autograd(name, s!.frameId, 5000));
     const want = expected[name]!;
@@ -86,6 +86,13 @@ test('saved tensors and leaves: shapes, dtypes, parameter names', { skip }, asyn
   const addmm = m.nodes.find((n) => n.name === 'AddmmBackward0')!;
   assert.ok(addmm.saved.some((e) => e.name === 'mat1' && Array.isArray(e.shape)));
   assert.match(graphToDot(m), /model\.0\.weight\\nAccumulateGrad/);
+});
+
+test('after backward() the saved tensors are gone: said per entry, the graph is still walked', { skip }, async () => {
+  const g = graph(await s!.helper.autograd('freed', s!.frameId));
+  const mul = g.nodes.find((n) => n.name === 'MulBackward0')!;
+  const self = mul.saved.find((e) => e.name === 'self')!;
+  assert.match(self.error ?? '', /freed|backward/i, JSON.stringify(self));
 });
 
 test('a graph of thousands of nodes; the node cap truncates it', { skip }, async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InspectorController, type CoreApi } from '../../src/extension/inspectorController';
 import { readSlice } from '../../src/core/values';
 import type { HostMessage } from '../../src/shared/protocol';
-import { DEFAULT_QUERY } from '../../src/shared/tableModel';
+import { DEFAULT_QUERY, queryKey } from '../../src/shared/tableModel';
 import type { Checkpoint, TensorStats } from '../../src/core/model';
 import { sampleCheckpoint } from './ext-fixtures';
 
@@ -34,6 +34,19 @@ test('load sends loading then init with summary, content and optimizer map', asy
   assert.equal(init.file.generation, 1);
   assert.equal(init.summary.format, 'torch-zip');
   assert.equal(init.optimizers[0].names['0'], 'model.conv.weight');
+  assert.equal(init.firstPage?.total, 12, 'the grouped table comes with init');
+  assert.equal(init.firstPage?.items[0].kind, 'group');
+});
+
+test('after a re-read, the first page is computed for the query the webview used last', async () => {
+  const { c, last } = setup();
+  await c.load();
+  const query = { ...DEFAULT_QUERY, filter: 'fc', grouped: false };
+  await c.handle({ type: 'getPage', requestId: 1, query, start: 0, count: 200 });
+  await c.load();
+  const fp = last('init').firstPage;
+  assert.equal(fp?.queryKey, queryKey(query));
+  assert.deepEqual(fp?.items.map((i) => (i.kind === 'tensor' ? i.row.name : '')), ['model.fc.weight', 'model.fc_t']);
 });
 
 test('pages: only the requested window travels, focus finds a tensor', async () => {

@@ -183,3 +183,13 @@ test('broadcast (stride-0) views: counts scale, a huge expand costs nothing; ove
   const overlap = { ...tensorOf(bytesOf(base), 'float32', [1e6, 1e6]), stride: [1, 1], contiguous: false };
   await assert.rejects(computeStats(overlap), /overlapping/);
 });
+
+test('one-pass later blocks stay accurate: large offsets and drifting data', async () => {
+  const n = (1 << 20) * 3 + 7;
+  const offset = Float64Array.from({ length: n }, () => 1e8 + normal());
+  check(await computeStats(tensorOf(bytesOf(offset), 'float64', [n]), { workers: false }), offset, 'offset 1e8', n * 0.005, 1e-9);
+  const drift = Float64Array.from({ length: n }, (_, i) => i * 1000);
+  check(await computeStats(tensorOf(bytesOf(drift), 'float64', [n]), { workers: false }), drift, 'arange drift', n * 0.005, 1e-9);
+  const f32 = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : 1e4 + normal()));
+  check(await computeStats(tensorOf(bytesOf(f32), 'float32', [n]), { workers: false }), f32, 'f32 with zeros', n * 0.005, 1e-9);
+});

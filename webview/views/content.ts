@@ -38,7 +38,6 @@ export class ContentView {
 
   private node(path: string, key: string, v: JsonValue, depth: number, open: boolean): HTMLElement {
     const label = key === '' ? '(root)' : key;
-    const childPath = (k: string) => (path === '' && key === '' ? k : path === '' ? `${key}.${k}` : `${path}.${key}.${k}`);
     const full = path === '' ? key : `${path}.${key}`;
     const pname = this.paramName(path, key, v);
     const arrow = pname ? h('span', { class: 'param-name', title: 'the parameter this entry belongs to' }, ` → ${pname}`) : null;
@@ -67,7 +66,6 @@ export class ContentView {
       for (const [k, x] of entries.slice(0, MAX_CHILDREN)) details.append(this.node(full, k, x, depth + 1, false));
       if (entries.length > MAX_CHILDREN) details.append(h('div', { class: 'muted' }, `… ${entries.length - MAX_CHILDREN} more`));
     };
-    void childPath;
     if (open || depth < 1) fill();
     details.addEventListener('toggle', fill);
     return details;

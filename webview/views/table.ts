@@ -6,9 +6,9 @@
 import { h, clear } from '../dom';
 import { checkbox, textField, button } from '../ui/toolkit';
 import { PageCache } from '../pager';
-import { COLUMNS, type ColumnId, type TableItem, type TableQuery } from '../../src/shared/tableModel';
+import { COLUMNS, queryKey, type ColumnId, type TableItem, type TableQuery } from '../../src/shared/tableModel';
 import { formatBytes, formatCount, formatShape, layoutLabel } from '../../src/shared/rows';
-import { PAGE_SIZE, type HostMessage } from '../../src/shared/protocol';
+import { PAGE_SIZE, type FirstPage, type HostMessage } from '../../src/shared/protocol';
 import type { App } from '../app';
 
 export const ROW_HEIGHT = 22;
@@ -78,6 +78,13 @@ export class TableView {
     this.filterField.value = this.app.state.query.filter;
     this.groupBox.checked = this.app.state.query.grouped;
     this.selectedIndex = -1;
+    this.schedule();
+  }
+
+  /** use the page that came with `init` when it was computed for our query (saves a round trip) */
+  seed(page: FirstPage): void {
+    if (page.queryKey !== queryKey(this.app.state.query)) return;
+    if (this.cache.put(this.cache.version, page.start, page.items, page.total)) this.cache.matched = page.matched;
     this.schedule();
   }
 

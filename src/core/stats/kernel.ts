@@ -69,6 +69,32 @@ function fallback(acc: Accum, v: number): void {
   fine[scratchU32[0] >>> 16]++;
 }
 
+/** Most fixed ranges one accumulator opens for drifting data (each 512 KiB). */
+const MAX_RANGES = 16;
+
+/**
+ * Many values of a block fell outside the current range (drifting or sorted data): open a new range over
+ * [min, max] (widened), move the block's outside values from the fallback buckets into it, and make it current.
+ */
+function rerange(acc: Accum, x: Float32Array | Float64Array, min: number, max: number): void {
+  const old = acc.ranged[0];
+  const r = rangedFor(min, max);
+  const fine = acc.fine as Float64Array;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    const f = (v - old.lo) * old.scale;
+    if (f >= 0 && f < FINE_BUCKETS) continue;
+    if (v - v !== 0) continue;
+    const g = (v - r.lo) * r.scale;
+    if (g >= 0 && g < FINE_BUCKETS) {
+      r.counts[g | 0]++;
+      scratchF32[0] = v;
+      fine[scratchU32[0] >>> 16]--;
+    }
+  }
+  acc.ranged.unshift(r);
+}
+
 /** Count a block's finite values into the accumulator's (first) fixed-range buckets. */
 function histBlock(acc: Accum, x: Float32Array | Float64Array, blockMin: number, blockMax: number): void {
   if (!(blockMin <= blockMax)) return;
@@ -100,6 +126,10 @@ function toFine(acc: Accum): void {
 
 /** One block: min/max/sum/counts, then M2 (and fine histogram buckets unless values are kept). */
 function scanF32(acc: Accum, x: Float32Array): void {
+  if (!acc.keep && acc.n > 0 && acc.ranged.length > 0) {
+    fusedF32(acc, x);
+    return;
+  }
   const len = x.length;
   let min = Infinity;
   let max = -Infinity;
@@ -146,6 +176,10 @@ function scanF32(acc: Accum, x: Float32Array): void {
 }
 
 function scanF64(acc: Accum, x: Float64Array): void {
+  if (!acc.keep && acc.n > 0 && acc.ranged.length > 0) {
+    fusedF64(acc, x);
+    return;
+  }
   const len = x.length;
   let min = Infinity;
   let max = -Infinity;
@@ -188,6 +222,86 @@ function scanF64(acc: Accum, x: Float64Array): void {
       }
     }
   }
+  mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
+}
+
+/**
+ * Later blocks in one pass: histogram, min/max, counts, and sums of (v - K) and (v - K)^2 shifted by the mean
+ * so far (K), from which the block's M2 follows without cancellation trouble (K is near the block's mean).
+ */
+function fusedF32(acc: Accum, x: Float32Array): void {
+  const len = x.length;
+  let out = 0;
+  const r = acc.ranged[0];
+  const counts = r.counts;
+  const lo = r.lo;
+  const scale = r.scale;
+  const k = acc.mean;
+  let min = Infinity;
+  let max = -Infinity;
+  let s1 = 0;
+  let s2 = 0;
+  let cnt = 0;
+  let bad = 0;
+  let nan = 0;
+  let zeros = 0;
+  for (let i = 0; i < len; i++) {
+    const v = x[i];
+    const f = (v - lo) * scale;
+    if (f >= 0 && f < FINE_BUCKETS) counts[f | 0]++;
+    else if (v - v !== 0) { bad++; if (v !== v) nan++; continue; }
+    else { fallback(acc, v); out++; }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const d = v - k;
+    s1 += d;
+    s2 += d * d;
+    cnt++;
+    if (v === 0) zeros++;
+  }
+  if (out > len >>> 6 && acc.ranged.length < MAX_RANGES) rerange(acc, x, Math.min(min, acc.min), Math.max(max, acc.max));
+  const mb = cnt > 0 ? k + s1 / cnt : 0;
+  const m2 = cnt > 0 ? Math.max(0, s2 - (s1 * s1) / cnt) : 0;
+  mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
+}
+
+/**
+ * Later blocks in one pass: histogram, min/max, counts, and sums of (v - K) and (v - K)^2 shifted by the mean
+ * so far (K), from which the block's M2 follows without cancellation trouble (K is near the block's mean).
+ */
+function fusedF64(acc: Accum, x: Float64Array): void {
+  const len = x.length;
+  let out = 0;
+  const r = acc.ranged[0];
+  const counts = r.counts;
+  const lo = r.lo;
+  const scale = r.scale;
+  const k = acc.mean;
+  let min = Infinity;
+  let max = -Infinity;
+  let s1 = 0;
+  let s2 = 0;
+  let cnt = 0;
+  let bad = 0;
+  let nan = 0;
+  let zeros = 0;
+  for (let i = 0; i < len; i++) {
+    const v = x[i];
+    const f = (v - lo) * scale;
+    if (f >= 0 && f < FINE_BUCKETS) counts[f | 0]++;
+    else if (v - v !== 0) { bad++; if (v !== v) nan++; continue; }
+    else { fallback(acc, v); out++; }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    const d = v - k;
+    s1 += d;
+    s2 += d * d;
+    cnt++;
+    if (v === 0) zeros++;
+  }
+  if (out > len >>> 6 && acc.ranged.length < MAX_RANGES) rerange(acc, x, Math.min(min, acc.min), Math.max(max, acc.max));
+  const mb = cnt > 0 ? k + s1 / cnt : 0;
+  const m2 = cnt > 0 ? Math.max(0, s2 - (s1 * s1) / cnt) : 0;
   mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
 }
 

@@ -1,7 +1,9 @@
 /**
  * The debugger features, wired into VS Code: the `tensorscope-python` debug type (debugpy's adapter
- * started with our interpreter setting), hovers and inline shapes while stopped, "Inspect Tensor"
- * on a Variables-view item and "Trace Autograd Graph". Called by src/extension/extension.ts.
+ * started with our interpreter setting, behind our DAP proxy so the debug hover and the Variables view
+ * show tensor lines), hovers and inline shapes while stopped (any Python debug type), "Inspect Tensor"
+ * (opens the live tensor in the inspector, else a details panel) and "Trace Autograd Graph".
+ * Called from src/extension/companions.ts with the inspector registry.
  */
 import * as vscode from 'vscode';
 import { expressionAt, isSafeExpression } from '../../debug/expression';
