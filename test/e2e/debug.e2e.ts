@@ -103,7 +103,11 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
         .some((r) => /^act\b.*tensor\[2, 3, 8, 8\] float32 cpu n=384/.test((r.textContent ?? '').replace(/\u00a0/g, ' '))), undefined, { timeout: 30_000 });
       await wb.shot('variables');
       await actRow.click({ button: 'right' });
-      await page.getByRole('menuitem', { name: 'Inspect Tensor' }).click();
+      const item = page.getByRole('menuitem', { name: 'Inspect Tensor' });
+      await item.waitFor();
+      await page.waitForTimeout(300); // the menu fades in (recipe G9)
+      await item.click();
+      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter'); // a click during the fade can be lost
       const inspector = await webviewFrame(page, async (f) => ((await f.locator('body').textContent()) ?? '').includes('act (live)'), { timeoutMs: 60_000 });
       await waitForText(inspector, 'act (live)', { timeoutMs: 30_000 });
       await page.waitForTimeout(500);

@@ -223,7 +223,37 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     await resnet.locator('#all-stats', { hasText: 'done: 46 / 46 tensors' }).waitFor({ timeout: 60_000 });
     await wb.shot('11-all-statistics');
 
+    // 10. reload the window: the Inspect Tensors panel comes back through its serializer, with its filter
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'views.pt' }).first().click({ timeout: 60_000 });
+    frame = await inspectorWith(page, 'transposed_again', 90_000);
+    assert.equal(await frame.locator('#filter input').inputValue(), 'transposed', 'filter restored after a window reload');
+    await wb.shot('12-after-reload');
+
     const ours = wb.errors.filter((e) => /Content Security Policy|webview\.js|Refused/.test(e));
     assert.deepEqual(ours, [], 'no CSP violations or webview errors');
   });
+});
+
+test('inspector: readable in a dark and a high-contrast theme (screenshots)', { skip, timeout: 300_000 }, async () => {
+  prepareWorkspace();
+  for (const theme of ['Default Dark Modern', 'Default High Contrast']) {
+    const slug = theme.toLowerCase().replace(/\s+/g, '-');
+    await withWorkbench({ workspace: ws, name: `inspector-${slug}`, settings: { 'workbench.colorTheme': theme }, viewport: { width: 1500, height: 950 } }, async (wb) => {
+      await paletteCommands(wb.page, 'Tensorscope: Open Checkpoint');
+      await openFileByClick(wb.page, 'views.pt');
+      const frame = await inspectorWith(wb.page, 'transposed', 90_000);
+      await wb.shot('table');
+      await frame.locator('#table [data-name="every_other_column"]').dblclick();
+      await frame.locator('#compute-stats').click();
+      await frame.locator('#histogram svg rect.bar').first().waitFor({ timeout: 60_000 });
+      await frame.locator('#show-values').click();
+      await frame.locator('#heatmap canvas.heatmap').waitFor({ timeout: 30_000 });
+      await wb.shot('details');
+      // theme colours reach the page: the body's text colour is the theme's foreground, not the browser default
+      const fg = await frame.evaluate(() => getComputedStyle(document.body).color);
+      assert.notEqual(fg, 'rgb(0, 0, 0)', `${theme}: text colour comes from the theme`);
+    });
+  }
 });

@@ -21,7 +21,8 @@ export function histogram(container: HTMLElement, hist: { min: number; max: numb
     .attr('y', (d) => y(d)).attr('height', (d) => hgt - y(d))
     .append('title').text((d, i) => `[${fmt(hist.min + i * binWidth)}, ${fmt(hist.min + (i + 1) * binWidth)}): ${d}`);
   g.append('g').attr('class', 'axis').attr('transform', `translate(0,${hgt})`).call(d3.axisBottom(x).ticks(6).tickFormat((v) => fmt(Number(v))));
-  g.append('g').attr('class', 'axis').call(d3.axisLeft(y).ticks(4).tickFormat(d3.format('~s')));
+  // counts are whole numbers: no 200m ticks when every bin holds one element
+  g.append('g').attr('class', 'axis').call(d3.axisLeft(y).tickValues(y.ticks(4).filter((t) => Number.isInteger(t))).tickFormat(d3.format('~s')));
 }
 
 function fmt(v: number): string {

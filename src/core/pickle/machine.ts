@@ -158,55 +158,79 @@ function parseIntText(text: string, what: string): number | bigint | boolean {
   return normInt(BigInt(t));
 }
 
+/** Memo indices below this live in a dense array (pickles number them 0, 1, 2, …); others in a Map. */
+const DENSE_MEMO = 1 << 24;
+
+/**
+ * Strings from a pickle: UTF-8 through Buffer's native decoder (replacement characters for invalid
+ * bytes, as TextDecoder's non-fatal mode); a leading BOM goes through TextDecoder, which drops it.
+ */
+function utf8At(buf: Buffer, start: number, end: number): string {
+  if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
+    return decodeUtf8(buf.subarray(start, end), 'str');
+  }
+  return buf.toString('utf8', start, end);
+}
+
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PickleResult {
   const limits: PickleLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const maxOps = limits.maxOps;
+  const maxMemo = limits.maxMemo;
+  const maxStringBytes = limits.maxStringBytes;
+  const maxStack = limits.maxStack;
   const reconstructors = options.reconstructors ?? {};
+  const persistentLoad = options.persistentLoad;
+  const py2Bytes = options.py2Strings === 'bytes';
   const label = options.label ?? 'pickle';
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const end = data.length;
   let pos = options.start ?? 0;
   let stack: StackItem[] = [];
   const metastack: StackItem[][] = [];
   let depth = 0;
-  const memo = new Map<number, PyValue>();
+  // the memo: a dense array for indices 0, 1, 2, … (an index is in the array iff it is below its length)
+  const memoArr: PyValue[] = [];
+  const memoMap = new Map<number, PyValue>();
+  let memoCount = 0;
   const globalCounts = new Map<string, number>();
+  const globalCache = new Map<string, PyGlobal>();
   let ops = 0;
 
   const fail = (reason: string): never => {
     throw new UnreadableError(`${reason} (at byte ${pos})`, label);
   };
-  const need = (n: number): void => {
-    if (n < 0 || pos + n > end) fail('pickle is truncated');
-  };
-  const u8 = (): number => { need(1); return data[pos++]; };
-  const u16 = (): number => { need(2); const v = view.getUint16(pos, true); pos += 2; return v; };
-  const u32 = (): number => { need(4); const v = view.getUint32(pos, true); pos += 4; return v; };
-  const i32 = (): number => { need(4); const v = view.getInt32(pos, true); pos += 4; return v; };
+  const truncated = (): never => fail('pickle is truncated');
   const u64 = (): number => {
-    need(8);
+    if (pos + 8 > end) truncated();
     const lo = view.getUint32(pos, true); const hi = view.getUint32(pos + 4, true);
     pos += 8;
     if (hi >= 0x200000) fail('length too large');
     return hi * 2 ** 32 + lo;
   };
   const bytes = (n: number): Uint8Array => {
-    if (n > limits.maxStringBytes) fail(`string of ${n} bytes exceeds the limit`);
-    need(n);
+    if (n > maxStringBytes) fail(`string of ${n} bytes exceeds the limit`);
+    if (n < 0 || pos + n > end) truncated();
     const b = data.subarray(pos, pos + n);
     pos += n;
     return b;
   };
+  /** UTF-8 text of the next `n` bytes */
+  const text = (n: number): string => {
+    if (n > maxStringBytes) fail(`string of ${n} bytes exceeds the limit`);
+    if (n < 0 || pos + n > end) truncated();
+    const s = utf8At(buf, pos, pos + n);
+    pos += n;
+    return s;
+  };
   const line = (): string => {
     const nl = data.indexOf(0x0a, pos);
     if (nl < 0) fail('pickle is truncated (no newline)');
-    const s = latin1.decode(data.subarray(pos, nl));
+    const s = buf.toString('latin1', pos, nl);
     pos = nl + 1;
     return s;
   };
-  const push = (v: PyValue): void => {
-    if (stack.length + depth >= limits.maxStack) fail('pickle stack too deep');
-    stack.push(v);
-  };
+  const tooDeep = (): never => fail('pickle stack too deep');
   const pop = (): PyValue => {
     if (stack.length === 0) fail('pickle stack underflow');
     const v = stack.pop() as StackItem;
@@ -225,23 +249,37 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     if (!prev) fail('MARK missing');
     stack = prev as StackItem[];
     depth -= stack.length;
-    for (const it of items) if (it === MARK) fail('unexpected MARK');
+    for (let i = 0; i < items.length; i++) if (items[i] === MARK) fail('unexpected MARK');
     return items as PyValue[];
   };
   const memoPut = (idx: number, v: PyValue): void => {
-    if (!memo.has(idx) && memo.size >= limits.maxMemo) fail('pickle memo too large');
-    memo.set(idx, v);
+    if (idx < memoArr.length) { memoArr[idx] = v; return; }
+    if (idx === memoArr.length && idx < DENSE_MEMO && !memoMap.has(idx)) {
+      if (memoCount >= maxMemo) fail('pickle memo too large');
+      memoCount++;
+      memoArr.push(v);
+      return;
+    }
+    if (!memoMap.has(idx)) {
+      if (memoCount >= maxMemo) fail('pickle memo too large');
+      memoCount++;
+    }
+    memoMap.set(idx, v);
   };
   const memoGet = (idx: number): PyValue => {
-    const v = memo.get(idx);
+    const v = idx < memoArr.length ? memoArr[idx] : memoMap.get(idx);
     if (v === undefined) fail(`memo key ${idx} missing`);
     return v as PyValue;
   };
-  const py2String = (b: Uint8Array): PyValue =>
-    options.py2Strings === 'bytes' ? new PyBytes(b) : decodePy2(b);
+  const py2String = (b: Uint8Array): PyValue => (py2Bytes ? new PyBytes(b) : decodePy2(b));
 
   const useGlobal = (module: string, name: string): PyGlobal => {
-    const g = new PyGlobal(module, name);
+    const key = `${module}\n${name}`;
+    let g = globalCache.get(key);
+    if (g === undefined) {
+      g = new PyGlobal(module, name);
+      globalCache.set(key, g);
+    }
     const full = g.fullName;
     globalCounts.set(full, (globalCounts.get(full) ?? 0) + 1);
     return g;
@@ -294,42 +332,43 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     for (let i = 0; i < items.length; i += 2) (dict as PyDict).set(items[i], items[i + 1]);
   }
 
+  function setItem(target: PyValue, k: PyValue, v: PyValue): void {
+    if (target instanceof PyDict) target.set(k, v);
+    else if (target instanceof PyObject) (target.dictItems ??= new PyDict()).set(k, v);
+    else fail('SETITEM on a non-dict');
+  }
+
   function appendItems(target: PyValue, items: PyValue[]): void {
     if (Array.isArray(target)) {
-      for (const it of items) target.push(it);
+      for (let i = 0; i < items.length; i++) target.push(items[i]);
     } else if (target instanceof PyObject) {
       const l = target.listItems ??= [];
-      for (const it of items) l.push(it);
+      for (let i = 0; i < items.length; i++) l.push(items[i]);
     } else if (target instanceof PySet) {
-      for (const it of items) target.items.push(it);
+      for (let i = 0; i < items.length; i++) target.items.push(items[i]);
     } else {
       fail('APPEND on a non-list');
     }
   }
 
-  for (;;) {
-    if (++ops > limits.maxOps) fail('pickle exceeds the operation limit');
-    if (pos >= end) fail('pickle is truncated (no STOP)');
-    const op = data[pos++];
+  function append(target: PyValue, v: PyValue): void {
+    if (Array.isArray(target)) target.push(v);
+    else if (target instanceof PyObject) (target.listItems ??= []).push(v);
+    else if (target instanceof PySet) target.items.push(v);
+    else fail('APPEND on a non-list');
+  }
+
+  /** the rarely used opcodes, kept out of the hot loop */
+  function rare(op: number): void {
     switch (op) {
       case 0x80: { // PROTO
-        const p = u8();
+        if (pos >= end) truncated();
+        const p = data[pos++];
         if (p > 5) fail(`unsupported pickle protocol ${p}`);
         break;
       }
       case 0x95: // FRAME
         u64();
-        break;
-      case 0x2e: { // STOP
-        const value = pop();
-        const globals: GlobalUse[] = [...globalCounts].map(([name, count]) => ({ name, count, unsafe: !isWeightsOnlySafe(name) }));
-        return { value, end: pos, globals };
-      }
-      case 0x28: // MARK
-        if (metastack.length >= limits.maxStack) fail('pickle nesting too deep');
-        depth += stack.length;
-        metastack.push(stack);
-        stack = [];
         break;
       case 0x30: // POP
         if (stack.length === 0) fail('pickle stack underflow');
@@ -339,84 +378,79 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         popMark();
         break;
       case 0x32: // DUP
-        push(top());
+        stack.push(top());
         break;
-      // ---- numbers
-      case 0x4e: push(null); break; // NONE
-      case 0x88: push(true); break; // NEWTRUE
-      case 0x89: push(false); break; // NEWFALSE
-      case 0x4b: push(u8()); break; // BININT1
-      case 0x4d: push(u16()); break; // BININT2
-      case 0x4a: push(i32()); break; // BININT
-      case 0x49: push(parseIntText(line(), 'INT')); break; // INT
-      case 0x4c: push(parseIntText(line(), 'LONG')); break; // LONG
+      case 0x49: stack.push(parseIntText(line(), 'INT')); break; // INT
+      case 0x4c: stack.push(parseIntText(line(), 'LONG')); break; // LONG
       case 0x8a: { // LONG1
-        const n = u8();
-        push(intFromLE(bytes(n)));
+        if (pos >= end) truncated();
+        const n = data[pos++];
+        stack.push(intFromLE(bytes(n)));
         break;
       }
       case 0x8b: { // LONG4
-        const n = i32();
+        if (pos + 4 > end) truncated();
+        const n = view.getInt32(pos, true); pos += 4;
         if (n < 0) fail('negative LONG4 length');
         if (n > limits.maxLongBytes) fail(`integer of ${n} bytes exceeds the limit`);
-        push(intFromLE(bytes(n)));
+        stack.push(intFromLE(bytes(n)));
         break;
       }
       case 0x46: { // FLOAT
         const t = line().trim().toLowerCase();
         const v = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : Number(t);
-        push(Number.isNaN(v) && !/^-?nan$/.test(t) ? fail('bad FLOAT literal') : v);
+        stack.push(Number.isNaN(v) && !/^-?nan$/.test(t) ? fail('bad FLOAT literal') : v);
         break;
       }
-      case 0x47: { // BINFLOAT (big-endian)
-        need(8);
-        push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      }
-      // ---- strings and bytes
       case 0x53: { // STRING
         const raw = line().trim();
         const q = raw[0];
         if (raw.length < 2 || (q !== "'" && q !== '"') || raw[raw.length - 1] !== q) fail('bad STRING literal');
-        push(py2String(unescapePyString(raw.slice(1, -1))));
+        stack.push(py2String(unescapePyString(raw.slice(1, -1))));
         break;
       }
       case 0x54: { // BINSTRING
-        const n = i32();
+        if (pos + 4 > end) truncated();
+        const n = view.getInt32(pos, true); pos += 4;
         if (n < 0) fail('negative BINSTRING length');
-        push(py2String(bytes(n)));
+        stack.push(py2String(bytes(n)));
         break;
       }
-      case 0x55: push(py2String(bytes(u8()))); break; // SHORT_BINSTRING
-      case 0x56: push(rawUnicodeEscape(line())); break; // UNICODE
-      case 0x58: push(decodeUtf8(bytes(u32()), 'str')); break; // BINUNICODE
-      case 0x8c: push(decodeUtf8(bytes(u8()), 'str')); break; // SHORT_BINUNICODE
-      case 0x8d: push(decodeUtf8(bytes(u64()), 'str')); break; // BINUNICODE8
-      case 0x42: push(new PyBytes(bytes(u32()))); break; // BINBYTES
-      case 0x43: push(new PyBytes(bytes(u8()))); break; // SHORT_BINBYTES
-      case 0x8e: push(new PyBytes(bytes(u64()))); break; // BINBYTES8
-      case 0x96: push(new PyBytes(bytes(u64()), true)); break; // BYTEARRAY8
+      case 0x55: { // SHORT_BINSTRING
+        if (pos >= end) truncated();
+        const n = data[pos++];
+        stack.push(py2String(bytes(n)));
+        break;
+      }
+      case 0x56: stack.push(rawUnicodeEscape(line())); break; // UNICODE
+      case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
+      case 0x42: { // BINBYTES
+        if (pos + 4 > end) truncated();
+        const n = view.getUint32(pos, true); pos += 4;
+        stack.push(new PyBytes(bytes(n)));
+        break;
+      }
+      case 0x43: { // SHORT_BINBYTES
+        if (pos >= end) truncated();
+        const n = data[pos++];
+        stack.push(new PyBytes(bytes(n)));
+        break;
+      }
+      case 0x8e: stack.push(new PyBytes(bytes(u64()))); break; // BINBYTES8
+      case 0x96: stack.push(new PyBytes(bytes(u64()), true)); break; // BYTEARRAY8
       case 0x97: fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
       case 0x98: break; // READONLY_BUFFER: no-op on our bytes
-      // ---- containers
-      case 0x29: push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x85: push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x74: push(new PyTuple(popMark())); break; // TUPLE
-      case 0x5d: push([]); break; // EMPTY_LIST
-      case 0x6c: push(popMark()); break; // LIST
-      case 0x7d: push(new PyDict()); break; // EMPTY_DICT
+      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
+      case 0x6c: stack.push(popMark()); break; // LIST
       case 0x64: { // DICT
         const items = popMark();
         const d = new PyDict();
         setItems(d, items);
-        push(d);
+        stack.push(d);
         break;
       }
-      case 0x8f: push(new PySet([])); break; // EMPTY_SET
-      case 0x91: push(new PySet(popMark(), true)); break; // FROZENSET
+      case 0x8f: stack.push(new PySet([])); break; // EMPTY_SET
+      case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
       case 0x90: { // ADDITEMS
         const items = popMark();
         const s = top();
@@ -424,68 +458,155 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         for (const it of items) (s as PySet).items.push(it);
         break;
       }
-      case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      // ---- memo
       case 0x70: memoPut(Number(parseIntText(line(), 'PUT')), top()); break; // PUT
-      case 0x71: memoPut(u8(), top()); break; // BINPUT
-      case 0x72: memoPut(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memoPut(memo.size, top()); break; // MEMOIZE
-      case 0x67: push(memoGet(Number(parseIntText(line(), 'GET')))); break; // GET
-      case 0x68: push(memoGet(u8())); break; // BINGET
-      case 0x6a: push(memoGet(u32())); break; // LONG_BINGET
-      // ---- globals and objects
+      case 0x67: stack.push(memoGet(Number(parseIntText(line(), 'GET')))); break; // GET
       case 0x63: { // GLOBAL
         const module = line();
         const name = line();
-        push(useGlobal(module, name));
-        break;
-      }
-      case 0x93: { // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        push(useGlobal(module as string, name as string));
+        stack.push(useGlobal(module, name));
         break;
       }
       case 0x82: case 0x83: case 0x84: { // EXT1/2/4
-        const code = op === 0x82 ? u8() : op === 0x83 ? u16() : i32();
-        push(useGlobal('copyreg._extension_registry', String(code)));
-        break;
-      }
-      case 0x52: { // REDUCE
-        const args = pop();
-        const fn = pop();
-        const list = itemsOf(args);
-        push(callGlobal(fn, list ?? [args], 'reduce'));
+        const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
+        if (pos + n > end) truncated();
+        const code = op === 0x82 ? data[pos] : op === 0x83 ? view.getUint16(pos, true) : view.getInt32(pos, true);
+        pos += n;
+        stack.push(useGlobal('copyreg._extension_registry', String(code)));
         break;
       }
       case 0x81: { // NEWOBJ
         const args = pop();
         const cls = pop();
-        push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj'));
+        stack.push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj'));
         break;
       }
       case 0x92: { // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
         const cls = pop();
-        push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj', kwargs instanceof PyDict ? kwargs : undefined));
+        stack.push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj', kwargs instanceof PyDict ? kwargs : undefined));
         break;
       }
       case 0x69: { // INST
         const module = line();
         const name = line();
         const args = popMark();
-        push(callGlobal(useGlobal(module, name), args, 'inst'));
+        stack.push(callGlobal(useGlobal(module, name), args, 'inst'));
         break;
       }
       case 0x6f: { // OBJ
         const items = popMark();
         if (items.length === 0) fail('OBJ without a class');
-        push(callGlobal(items[0], items.slice(1), 'inst'));
+        stack.push(callGlobal(items[0], items.slice(1), 'inst'));
+        break;
+      }
+      case 0x50: { // PERSID
+        const pid = line();
+        stack.push(persistentLoad ? persistentLoad(pid) : new PyObject('persistent_id', [pid]));
+        break;
+      }
+      default:
+        fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
+    }
+  }
+
+  // The hot loop: the opcodes a torch.save pickle is made of, inline; everything else goes to `rare`.
+  // Every push is checked against maxStack here (pushes in `rare` are at most one per opcode, so the
+  // check at the top of the loop bounds them too).
+  for (;;) {
+    if (++ops > maxOps) fail('pickle exceeds the operation limit');
+    if (pos >= end) fail('pickle is truncated (no STOP)');
+    if (stack.length + depth >= maxStack) tooDeep();
+    const op = data[pos++];
+    switch (op) {
+      case 0x2e: { // STOP
+        const value = pop();
+        const globals: GlobalUse[] = [...globalCounts].map(([name, count]) => ({ name, count, unsafe: !isWeightsOnlySafe(name) }));
+        return { value, end: pos, globals };
+      }
+      case 0x28: // MARK
+        if (metastack.length >= maxStack) fail('pickle nesting too deep');
+        depth += stack.length;
+        metastack.push(stack);
+        stack = [];
+        break;
+      case 0x4e: stack.push(null); break; // NONE
+      case 0x88: stack.push(true); break; // NEWTRUE
+      case 0x89: stack.push(false); break; // NEWFALSE
+      case 0x4b: // BININT1
+        if (pos >= end) truncated();
+        stack.push(data[pos++]);
+        break;
+      case 0x4d: // BININT2
+        if (pos + 2 > end) truncated();
+        stack.push(data[pos] | (data[pos + 1] << 8));
+        pos += 2;
+        break;
+      case 0x4a: // BININT
+        if (pos + 4 > end) truncated();
+        stack.push(data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24));
+        pos += 4;
+        break;
+      case 0x47: // BINFLOAT (big-endian)
+        if (pos + 8 > end) truncated();
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x8c: { // SHORT_BINUNICODE
+        if (pos >= end) truncated();
+        const n = data[pos++];
+        if (pos + n > end) truncated();
+        stack.push(utf8At(buf, pos, pos + n));
+        pos += n;
+        break;
+      }
+      case 0x58: { // BINUNICODE
+        if (pos + 4 > end) truncated();
+        const n = view.getUint32(pos, true); pos += 4;
+        stack.push(text(n));
+        break;
+      }
+      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
+      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; } // TUPLE3
+      case 0x5d: stack.push([]); break; // EMPTY_LIST
+      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
+      case 0x61: { const v = pop(); append(top(), v); break; } // APPEND
+      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
+      case 0x73: { const v = pop(); const k = pop(); setItem(top(), k, v); break; } // SETITEM
+      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
+      case 0x71: // BINPUT
+        if (pos >= end) truncated();
+        memoPut(data[pos++], top());
+        break;
+      case 0x72: // LONG_BINPUT
+        if (pos + 4 > end) truncated();
+        memoPut(view.getUint32(pos, true), top());
+        pos += 4;
+        break;
+      case 0x94: memoPut(memoCount, top()); break; // MEMOIZE
+      case 0x68: // BINGET
+        if (pos >= end) truncated();
+        stack.push(memoGet(data[pos++]));
+        break;
+      case 0x6a: // LONG_BINGET
+        if (pos + 4 > end) truncated();
+        stack.push(memoGet(view.getUint32(pos, true)));
+        pos += 4;
+        break;
+      case 0x93: { // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(useGlobal(module as string, name as string));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop();
+        const fn = pop();
+        const list = itemsOf(args);
+        stack.push(callGlobal(fn, list ?? [args], 'reduce'));
         break;
       }
       case 0x62: { // BUILD
@@ -493,18 +614,13 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         build(top(), state);
         break;
       }
-      case 0x50: { // PERSID
-        const pid = line();
-        push(options.persistentLoad ? options.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
-        break;
-      }
       case 0x51: { // BINPERSID
         const pid = pop();
-        push(options.persistentLoad ? options.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
+        stack.push(persistentLoad ? persistentLoad(pid) : new PyObject('persistent_id', [pid]));
         break;
       }
       default:
-        fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
+        rare(op);
     }
   }
 }

@@ -44,9 +44,10 @@ export class PySet {
 }
 
 export class PyGlobal {
-  constructor(readonly module: string, readonly name: string) {}
-  get fullName(): string {
-    return `${this.module}.${this.name}`;
+  /** `module.name` */
+  readonly fullName: string;
+  constructor(readonly module: string, readonly name: string) {
+    this.fullName = `${module}.${name}`;
   }
 }
 
