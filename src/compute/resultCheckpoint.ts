@@ -4,7 +4,8 @@
  */
 import { bufferSource } from '../core/byteSource';
 import type { DTypeName } from '../core/dtype';
-import { contiguousStrides, isContiguous, memoryFormatOf } from '../core/layout';
+import { contiguousStrides } from '../core/layout';
+import { stridedTensor } from '../core/tensorInfo';
 import type { Checkpoint, TensorInfo } from '../core/model';
 import { floatToHalf } from '../core/npyWrite';
 import type { Dense } from './dense';
@@ -28,19 +29,8 @@ export function storageBytes(dtype: DTypeName, data: Dense['data']): Uint8Array 
 export function resultCheckpoint(t: Dense, name: string, title: string, facts: Record<string, string> = {}, storageKey = 'result'): Checkpoint {
   const stride = strideOf(t);
   const bytes = storageBytes(t.dtype, t.data);
-  const tensor: TensorInfo = {
-    name,
-    dtype: t.dtype,
-    shape: [...t.shape],
-    stride,
-    storageOffset: t.offset ?? 0,
-    contiguous: isContiguous(t.shape, stride),
-    memoryFormat: memoryFormatOf(t.shape, stride),
-    layout: 'strided',
-    device: 'cpu',
-    requiresGrad: false,
-    storage: { key: storageKey, dtype: t.dtype, bytes: bytes.length, device: 'cpu', byteOrder: 'little', source: bufferSource(bytes, title) },
-  };
+  const storage = { key: storageKey, dtype: t.dtype, bytes: bytes.length, device: 'cpu', byteOrder: 'little' as const, source: bufferSource(bytes, title) };
+  const tensor: TensorInfo = stridedTensor(name, [...t.shape], storage, { stride, storageOffset: t.offset ?? 0 });
   return {
     path: title,
     format: 'npy',

@@ -1,17 +1,8 @@
 /** The JSON answers of the debuggee-side helper (src/debug/python/tensorscope_helper.py). */
+import type { TensorStats } from '../core/model';
 
-export interface LiveStats {
-  count: number;
-  /** over finite values; null when there are none */
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  /** sample standard deviation (as torch.std) over finite values */
-  std: number | null;
-  nan: number;
-  inf: number;
-  zeros: number;
-}
+/** Statistics computed where the tensor lives: as the core's, without a histogram. */
+export type LiveStats = Omit<TensorStats, 'histogram'>;
 
 /** A torch tensor or a numpy array, described without copying its values. */
 export interface LiveTensor {

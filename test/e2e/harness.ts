@@ -181,7 +181,7 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
   args.push(o.folder);
   // code-server leaves its IPC sockets (vscode-ipc-*.sock, vscode-git-*.sock) in $TMPDIR when it is killed: put them in
   // the temp dir, which close() removes, unless its path is too long for a socket name (108 bytes on Linux)
-  const tmpEnv: Record<string, string> = o.tmp.length <= 48 ? { TMPDIR: o.tmp } : {};
+  const tmpEnv: Record<string, string> = o.tmp.length <= 54 ? { TMPDIR: o.tmp } : {};
   const child = spawn(node24, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: xdgEnv(o.tmp, { ...tmpEnv, ...o.env }) });
   const out = createWriteStream(path.join(o.tmp, 'code-server.log'));
   if (child.pid !== undefined) liveGroups.add(child.pid);

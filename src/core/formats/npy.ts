@@ -12,7 +12,8 @@ import type { Checkpoint, FormatReader, StorageInfo, TensorInfo, ByteSource } fr
 import { UnreadableError } from '../model';
 import { parseNumpyDescr } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
-import { contiguousStrides, isContiguous, memoryFormatOf } from '../layout';
+import { contiguousStrides } from '../layout';
+import { stridedTensor } from '../tensorInfo';
 import { parsePyLiteral } from './pyLiteral';
 import type { JsonValue } from '../model';
 import { NumpyArray, pyRepr, torchReconstructors, unpickle } from '../pickle';
@@ -155,21 +156,10 @@ export function npyTensor(header: NpyHeader, source: ByteSource | null, name: st
     byteOrder: nd.byteOrder === 'big' ? 'big' : 'little',
     source: known ? source : null,
   };
-  return {
-    name,
-    dtype: nd.dtype,
-    shape: header.shape,
-    stride,
-    storageOffset: 0,
-    contiguous: isContiguous(header.shape, stride),
-    memoryFormat: memoryFormatOf(header.shape, stride),
-    layout: 'strided',
-    device: 'cpu',
-    requiresGrad: false,
-    storage,
+  return stridedTensor(name, header.shape, storage, { stride }, {
     numpy: true,
     numpyDtype: nd.dtype === 'unknown' ? header.descrText : nd.numpyName,
-  };
+  });
 }
 
 export function npyWarnings(header: NpyHeader, name: string): string[] {

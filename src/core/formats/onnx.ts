@@ -15,7 +15,7 @@ import { UnreadableError } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo, numpyNameOf } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
-import { contiguousStrides } from '../layout';
+import { stridedTensor } from '../tensorInfo';
 
 const DATA_TYPES: Record<number, DTypeName> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool',
@@ -356,19 +356,5 @@ async function initTensor(init: RawInit, file: SharedFile, dir: string, external
     }
   }
   const storage: StorageInfo = { key: name, dtype, bytes, device: 'cpu', byteOrder: 'little', source };
-  return {
-    name,
-    dtype,
-    shape,
-    stride: contiguousStrides(shape),
-    storageOffset: 0,
-    contiguous: true,
-    memoryFormat: 'contiguous',
-    layout: 'strided',
-    device: 'cpu',
-    requiresGrad: false,
-    storage,
-    numpy: true,
-    numpyDtype: numpyNameOf(dtype),
-  };
+  return stridedTensor(name, shape, storage, {}, { numpy: true, numpyDtype: numpyNameOf(dtype) });
 }

@@ -17,7 +17,7 @@ import { UnreadableError } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
-import { contiguousStrides } from '../layout';
+import { stridedTensor } from '../tensorInfo';
 
 const DTYPES: Record<string, DTypeName> = {
   F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
@@ -108,7 +108,6 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number): Safe
 }
 
 function tensorOf(entry: SafetensorsEntry, file: SharedFile, dataStart: number, keyPrefix: string): TensorInfo {
-  const stride = contiguousStrides(entry.shape);
   const storage: StorageInfo = {
     key: keyPrefix + entry.name,
     dtype: entry.dtype,
@@ -117,19 +116,7 @@ function tensorOf(entry: SafetensorsEntry, file: SharedFile, dataStart: number, 
     byteOrder: 'little',
     source: fileRegion(file, dataStart + entry.begin, entry.end - entry.begin, `${entry.name} in ${file.path}`),
   };
-  return {
-    name: entry.name,
-    dtype: entry.dtype,
-    shape: entry.shape,
-    stride,
-    storageOffset: 0,
-    contiguous: true,
-    memoryFormat: 'contiguous',
-    layout: 'strided',
-    device: 'cpu',
-    requiresGrad: false,
-    storage,
-  };
+  return stridedTensor(entry.name, entry.shape, storage);
 }
 
 interface OpenedFile {

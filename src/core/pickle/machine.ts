@@ -440,8 +440,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
       case 0x96: stack.push(new PyBytes(bytes(u64()), true)); break; // BYTEARRAY8
       case 0x97: fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
       case 0x98: break; // READONLY_BUFFER: no-op on our bytes
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
-      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE
+      case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
       case 0x64: { // DICT
         const items = popMark();
         const d = new PyDict();
@@ -450,7 +450,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         break;
       }
       case 0x8f: stack.push(new PySet([])); break; // EMPTY_SET
-      case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
+      case 0x91: { const f = new PySet(popMark(), true); stack.push(f); break; } // FROZENSET
       case 0x90: { // ADDITEMS
         const items = popMark();
         const s = top();
@@ -491,13 +491,15 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         const module = line();
         const name = line();
         const args = popMark();
-        stack.push(callGlobal(useGlobal(module, name), args, 'inst'));
+        const made = callGlobal(useGlobal(module, name), args, 'inst');
+        stack.push(made);
         break;
       }
       case 0x6f: { // OBJ
         const items = popMark();
         if (items.length === 0) fail('OBJ without a class');
-        stack.push(callGlobal(items[0], items.slice(1), 'inst'));
+        const made = callGlobal(items[0], items.slice(1), 'inst');
+        stack.push(made);
         break;
       }
       case 0x50: { // PERSID
@@ -510,6 +512,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     }
   }
 
+  // NB: `stack.push(f())` evaluates `stack` before f(); popMark() replaces `stack`, so its result goes
+  // through a local first.
   // The hot loop: the opcodes a torch.save pickle is made of, inline; everything else goes to `rare`.
   // Every push is checked against maxStack here (pushes in `rare` are at most one per opcode, so the
   // check at the top of the loop bounds them too).
