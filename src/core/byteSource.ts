@@ -30,11 +30,16 @@ export interface RandomAccessFile {
   read(position: number, length: number): Promise<Uint8Array>;
   retain(): RandomAccessFile;
   close(): Promise<void>;
+  /** true when every `read` returns new memory the caller owns (positioned reads of a real file) */
+  readonly readsFresh?: boolean;
 }
 
 /** A window `[offset, offset + size)` of another file, itself a RandomAccessFile. */
 export class WindowFile implements RandomAccessFile {
   constructor(private readonly base: RandomAccessFile, private readonly offset: number, readonly size: number, readonly path: string) {}
+  get readsFresh(): boolean {
+    return this.base.readsFresh === true;
+  }
   read(position: number, length: number): Promise<Uint8Array> {
     const len = Math.max(0, Math.min(length, this.size - position));
     return this.base.read(this.offset + position, len);
@@ -67,6 +72,8 @@ export class MemoryFile implements RandomAccessFile {
 }
 
 export class SharedFile implements RandomAccessFile {
+  /** each read is a new Buffer */
+  readonly readsFresh = true;
   private refs = 1;
   private closed = false;
 
@@ -140,6 +147,7 @@ async function* chunked(src: ByteSource, offset: number, length: number, chunkSi
 export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string): ByteSource {
   const src: ByteSource = {
     size: length,
+    readsFresh: file.readsFresh === true,
     read(off, len) {
       const [s, e] = clampRange(length, off, len);
       return file.read(offset + s, e - s);
@@ -152,23 +160,38 @@ export function fileRegion(file: RandomAccessFile, offset: number, length: numbe
   return src;
 }
 
-/** A file window whose start offset is only known after a small read (a zip local header). */
-export function lazyFileRegion(file: RandomAccessFile, resolve: () => Promise<number>, length: number, label: string): ByteSource {
-  let start: Promise<number> | undefined;
-  const src: ByteSource = {
-    size: length,
-    async read(off, len) {
-      start ??= resolve();
-      const base = await start;
-      const [s, e] = clampRange(length, off, len);
-      return file.read(base + s, e - s);
-    },
-    chunks(off, len, chunkSize) {
-      return chunked(src, off, len, chunkSize);
-    },
-    describe: () => label,
-  };
-  return src;
+/**
+ * A file window whose start offset is only known after a small read (a zip local header). `label` may
+ * be a function, called only when a message needs it (archives with thousands of entries make one
+ * source per entry at open).
+ */
+export function lazyFileRegion(file: RandomAccessFile, resolve: () => Promise<number>, length: number, label: string | (() => string)): ByteSource {
+  return new LazyFileRegion(file, resolve, length, label);
+}
+
+class LazyFileRegion implements ByteSource {
+  readonly readsFresh: boolean;
+  private start: Promise<number> | undefined = undefined;
+  constructor(
+    private readonly file: RandomAccessFile,
+    private readonly resolve: () => Promise<number>,
+    readonly size: number,
+    private readonly label: string | (() => string),
+  ) {
+    this.readsFresh = file.readsFresh === true;
+  }
+  async read(off: number, len: number): Promise<Uint8Array> {
+    this.start ??= this.resolve();
+    const base = await this.start;
+    const [s, e] = clampRange(this.size, off, len);
+    return this.file.read(base + s, e - s);
+  }
+  chunks(off: number, len: number, chunkSize: number): AsyncIterable<Uint8Array> {
+    return chunked(this, off, len, chunkSize);
+  }
+  describe(): string {
+    return typeof this.label === 'string' ? this.label : this.label();
+  }
 }
 
 export function bufferSource(bytes: Uint8Array, label = 'memory'): ByteSource {
@@ -190,6 +213,7 @@ export function subSource(parent: ByteSource, offset: number, length: number, la
   const size = Math.max(0, Math.min(length, parent.size - offset));
   const src: ByteSource = {
     size,
+    readsFresh: parent.readsFresh === true,
     read(off, len) {
       const [s, e] = clampRange(size, off, len);
       return parent.read(offset + s, e - s);

@@ -13,10 +13,31 @@ import type { Checkpoint, FormatReader, OpenOptions } from './model';
 import { UnreadableError } from './model';
 import { formatReaders } from './formats/index';
 import { ZipArchive, looksLikeZip } from './zip';
+import { SharedFile } from './byteSource';
+import { sniffError } from './formats/sniff';
+import { readTorchZip, torchZipReader } from './formats/torchZip';
 
 const HEAD_BYTES = 64 * 1024;
 
 export async function detectFormat(path: string): Promise<{ reader?: FormatReader; head: Uint8Array; entries: string[]; zipError?: string }> {
+  const d = await detect(path);
+  await d.zip?.close();
+  return { reader: d.reader, head: d.head, entries: d.entries, zipError: d.zipError };
+}
+
+interface Detected {
+  reader?: FormatReader;
+  head: Uint8Array;
+  entries: string[];
+  zipError?: string;
+  isDir: boolean;
+  size: number;
+  /** the zip archive read while detecting, still open (the caller closes it) */
+  zip?: ZipArchive;
+}
+
+/** Content detection; a zip's directory is read once and handed on (the caller closes `zip`). */
+async function detect(path: string): Promise<Detected> {
   let stat;
   try {
     stat = await fsp.stat(path);
@@ -27,25 +48,24 @@ export async function detectFormat(path: string): Promise<{ reader?: FormatReade
   let head: Uint8Array = new Uint8Array(0);
   let entries: string[] = [];
   let zipError: string | undefined;
-  if (stat.isDirectory()) {
+  let zip: ZipArchive | undefined;
+  const isDir = stat.isDirectory();
+  if (isDir) {
     entries = await fsp.readdir(path);
   } else {
-    const fh = await fsp.open(path, 'r').catch(() => { throw new UnreadableError('cannot open (permission denied?)'); });
+    const file = await SharedFile.open(path).catch(() => { throw new UnreadableError('cannot open (permission denied?)'); });
     try {
-      const buf = Buffer.alloc(Math.min(HEAD_BYTES, stat.size));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      head = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-    if (looksLikeZip(head)) {
-      try {
-        const zip = await ZipArchive.open(path);
-        entries = zip.entries.map((e) => e.name);
-        await zip.close();
-      } catch (err) {
-        zipError = err instanceof Error ? err.message : String(err);
+      head = await file.read(0, Math.min(HEAD_BYTES, file.size));
+      if (looksLikeZip(head)) {
+        try {
+          zip = await ZipArchive.fromFile(file);
+          entries = zip.entries.map((e) => e.name);
+        } catch (err) {
+          zipError = err instanceof Error ? err.message : String(err);
+        }
       }
+    } finally {
+      await file.close();
     }
   }
   const reader = formatReaders.find((r) => {
@@ -55,32 +75,45 @@ export async function detectFormat(path: string): Promise<{ reader?: FormatReade
       return false;
     }
   });
-  return { reader, head, entries, zipError };
+  return { reader, head, entries, zipError, isDir, size: isDir ? 0 : stat.size, zip };
 }
 
-function describeUnknown(head: Uint8Array, entries: string[], isDir: boolean, zipError?: string): string {
-  if (zipError) return `broken zip archive: ${zipError}`;
-  if (isDir) return 'directory is not a distributed checkpoint (no .metadata + *.distcp)';
-  if (head.length === 0) return 'empty file';
-  if (entries.length) return `zip archive of unknown layout (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`;
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip-compressed file (decompress it first)';
-  if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return 'a pickle that is not a torch checkpoint';
-  return 'unknown file format';
+function describeUnknown(head: Uint8Array, path: string, entries: string[], isDir: boolean, size: number, zipError?: string): UnreadableError {
+  if (zipError) return new UnreadableError(`broken zip archive: ${zipError}`);
+  if (isDir && entries.length === 0) return new UnreadableError('directory is not a distributed checkpoint (no .metadata + *.distcp)');
+  if (!isDir && entries.length) {
+    return new UnreadableError(`zip archive of unknown layout (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`);
+  }
+  // what the file is, when known (gzip, Lua Torch7, HDF5, text, …), and why it can't be read
+  return sniffError(head, path, isDir ? entries : [], size);
 }
 
 export async function openCheckpoint(path: string, options?: OpenOptions): Promise<Checkpoint> {
+  let zip: ZipArchive | undefined;
   try {
-    const { reader, head, entries, zipError } = await detectFormat(path);
-    if (!reader) {
-      const isDir = (await fsp.stat(path)).isDirectory();
-      throw new UnreadableError(describeUnknown(head, entries, isDir, zipError));
-    }
+    const d = await detect(path);
+    zip = d.zip;
+    const { reader } = d;
+    if (!reader) throw describeUnknown(d.head, path, d.entries, d.isDir, d.size, d.zipError);
     if (options?.signal?.aborted) throw new UnreadableError('cancelled');
+    if (reader === torchZipReader && zip) {
+      // the directory is already read: go on with it (the checkpoint's close() closes it)
+      const z = zip;
+      zip = undefined;
+      try {
+        return await readTorchZip(z, path);
+      } catch (err) {
+        await z.close();
+        throw err;
+      }
+    }
     return await reader.open(path, options);
   } catch (err) {
     if (err instanceof UnreadableError) throw err;
     if (err instanceof RangeError) throw new UnreadableError(`corrupt or hostile file (${err.message.split('\n')[0]})`);
     const message = err instanceof Error ? err.message : String(err);
     throw new UnreadableError(message.split('\n')[0]);
+  } finally {
+    await zip?.close();
   }
 }

@@ -152,12 +152,12 @@ export class ZipArchive {
 
   /** Lazy bytes of an entry (inflated when deflated). */
   source(entry: ZipEntry): ByteSource {
-    const label = `${entry.name} in ${this.file.path}`;
     if (entry.flags & 1) throw new UnreadableError(`zip entry ${entry.name} is encrypted`);
     if (entry.method === 0) {
-      return lazyFileRegion(this.file, () => this.dataOffset(entry), entry.size, label);
+      return lazyFileRegion(this.file, () => this.dataOffset(entry), entry.size, () => `${entry.name} in ${this.file.path}`);
     }
     if (entry.method === 8) {
+      const label = `${entry.name} in ${this.file.path}`;
       const raw = lazyFileRegion(this.file, () => this.dataOffset(entry), entry.compressedSize, `raw ${label}`);
       return inflateSource(raw, entry.size, label);
     }

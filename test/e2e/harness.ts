@@ -179,9 +179,10 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
     '--extensions-dir', path.join(o.tmp, 'exts')];
   if (o.smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver'); // else ?payload= is ignored (G5)
   args.push(o.folder);
-  // code-server leaves its IPC sockets (vscode-ipc-*.sock, vscode-git-*.sock) in $TMPDIR when it is killed: put them in
-  // the temp dir, which close() removes, unless its path is too long for a socket name (108 bytes on Linux)
-  const tmpEnv: Record<string, string> = o.tmp.length <= 54 ? { TMPDIR: o.tmp } : {};
+  // code-server leaves its IPC sockets (vscode-ipc-*.sock, vscode-git-*.sock) in $TMPDIR when it is killed: give it a
+  // short-named TMPDIR of its own, removed by stop() (a socket's path must stay under 108 bytes on Linux)
+  const sockDir = mkdtempSync(path.join(os.tmpdir(), 'tscs-'));
+  const tmpEnv: Record<string, string> = sockDir.length <= 54 ? { TMPDIR: sockDir } : {};
   const child = spawn(node24, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: xdgEnv(o.tmp, { ...tmpEnv, ...o.env }) });
   const out = createWriteStream(path.join(o.tmp, 'code-server.log'));
   if (child.pid !== undefined) liveGroups.add(child.pid);
@@ -205,6 +206,7 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
     async stop() {
       await stopProcessGroup(child);
       if (child.pid !== undefined) liveGroups.delete(child.pid);
+      rmSync(sockDir, { recursive: true, force: true });
       await new Promise<void>((r) => out.end(r));
     },
   };

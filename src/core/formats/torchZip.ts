@@ -14,7 +14,7 @@ import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
 import { SharedFile } from '../byteSource';
 import { unpickle, type PickleResult } from '../pickle/machine';
 import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
-import { dtypeInfo } from '../dtype';
+import { dtypeInfo, type DTypeName } from '../dtype';
 import { itemsOf, toNumber, type PyValue } from '../pickle/values';
 import { nameTensors, pickleWarnings } from '../naming';
 import { loadStorageFromBytes } from './torchLegacy';
@@ -70,18 +70,21 @@ export async function loadZipPickle(
   const data = await zip.readEntry(entry, 512 << 20);
   const storages = new Map<string, TorchStorage>();
   const missing: string[] = [];
+  const keyPrefix = storageDir.slice(storageDir.lastIndexOf('/', storageDir.length - 2) + 1);
+  // storage types repeat (one global per dtype): resolve each once
+  const dtypes = new Map<PyValue, DTypeName>();
   const persistentLoad = (pid: PyValue): PyValue => {
     const t = itemsOf(pid);
     if (!t || t[0] !== 'storage') throw new UnreadableError(`unexpected persistent id in ${pklName}`);
-    const [, type, key, location, numel] = t;
+    const type = t[1]; const key = t[2]; const location = t[3]; const numel = t[4];
     const keyStr = typeof key === 'string' ? key : String(key);
     let s = storages.get(keyStr);
     if (!s) {
-      const dtype = storageDtype(type);
-      const e: ZipEntry | undefined = zip.get(`${storageDir}${keyStr}`);
-      const itemSize = dtypeInfo(dtype).itemSize || 1;
-      const bytes = e ? e.size : (toNumber(numel) ?? 0) * itemSize;
-      s = new TorchStorage(`${storageDir.slice(storageDir.lastIndexOf('/', storageDir.length - 2) + 1)}${keyStr}`, dtype, typeof location === 'string' ? location : 'cpu', bytes);
+      let dtype = dtypes.get(type);
+      if (dtype === undefined) { dtype = storageDtype(type); dtypes.set(type, dtype); }
+      const e: ZipEntry | undefined = zip.get(storageDir + keyStr);
+      const bytes = e ? e.size : (toNumber(numel) ?? 0) * (dtypeInfo(dtype).itemSize || 1);
+      s = new TorchStorage(keyPrefix + keyStr, dtype, typeof location === 'string' ? location : 'cpu', bytes);
       s.byteOrder = byteOrder;
       if (e) s.source = zip.source(e);
       else missing.push(keyStr);

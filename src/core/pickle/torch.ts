@@ -69,11 +69,14 @@ export class TorchTensor implements PyExtension {
 function nums(v: PyValue | undefined, what: string): number[] {
   const items = itemsOf(v);
   if (!items) throw new Error(`${what} is not a tuple`);
-  return items.map((x) => {
-    const n = toNumber(x);
+  const out = new Array<number>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    const n = typeof x === 'number' ? x : toNumber(x);
     if (n === undefined) throw new Error(`${what} holds a non-integer`);
-    return n;
-  });
+    out[i] = n;
+  }
+  return out;
 }
 
 export function dtypeOfGlobal(v: PyValue | undefined): DTypeName | undefined {

@@ -51,20 +51,27 @@ export class PyGlobal {
   }
 }
 
-function keyId(key: PyValue): string | undefined {
+/**
+ * Dict keys as Python compares them: strings by value; ints, floats and bools by numeric value
+ * (`1 == 1.0 == True`); None; other numbers by their text (`n1.5`, as before: NaN keys coincide). Other keys (tuples, objects)
+ * are never merged. Returns undefined for those.
+ */
+function numericKey(key: PyValue): number | string | undefined {
   switch (typeof key) {
-    case 'string': return `s${key}`;
-    case 'number': return `n${key}`;
-    case 'bigint': return `n${key}`;
-    case 'boolean': return `n${key ? 1 : 0}`;
-    default: return key === null ? 'None' : undefined;
+    case 'number': return Number.isSafeInteger(key) ? key : `n${key}`;
+    case 'bigint': return key >= -9007199254740991n && key <= 9007199254740991n ? Number(key) : `n${key}`;
+    case 'boolean': return key ? 1 : 0;
+    default: return undefined;
   }
 }
 
 export class PyDict {
   readonly keys: PyValue[] = [];
   readonly values: PyValue[] = [];
-  private readonly index = new Map<string, number>();
+  /** positions of string keys / numeric keys / None; made on first use */
+  private strIndex: Map<string, number> | undefined = undefined;
+  private numIndex: Map<number | string, number> | undefined = undefined;
+  private noneAt = -1;
   /** attributes BUILD set on the dict object itself (`state_dict._metadata`) */
   attrs?: PyValue;
 
@@ -75,27 +82,43 @@ export class PyDict {
     return this.keys.length;
   }
 
+  private indexOf(key: PyValue): number {
+    if (typeof key === 'string') return this.strIndex?.get(key) ?? -1;
+    if (key === null) return this.noneAt;
+    const n = numericKey(key);
+    return n === undefined ? -1 : this.numIndex?.get(n) ?? -1;
+  }
+
   set(key: PyValue, value: PyValue): void {
-    const id = keyId(key);
-    if (id !== undefined) {
-      const at = this.index.get(id);
-      if (at !== undefined) {
-        this.values[at] = value;
-        return;
+    const at = this.keys.length;
+    if (typeof key === 'string') {
+      const index = this.strIndex ??= new Map();
+      const old = index.get(key);
+      if (old !== undefined) { this.values[old] = value; return; }
+      index.set(key, at);
+    } else if (key === null) {
+      if (this.noneAt >= 0) { this.values[this.noneAt] = value; return; }
+      this.noneAt = at;
+    } else {
+      const n = numericKey(key);
+      if (n !== undefined) {
+        const index = this.numIndex ??= new Map();
+        const old = index.get(n);
+        if (old !== undefined) { this.values[old] = value; return; }
+        index.set(n, at);
       }
-      this.index.set(id, this.keys.length);
     }
     this.keys.push(key);
     this.values.push(value);
   }
 
   get(key: string | number): PyValue | undefined {
-    const at = this.index.get(keyId(key) ?? '');
-    return at === undefined ? undefined : this.values[at];
+    const at = this.indexOf(key);
+    return at < 0 ? undefined : this.values[at];
   }
 
   has(key: string | number): boolean {
-    return this.index.has(keyId(key) ?? '');
+    return this.indexOf(key) >= 0;
   }
 
   *entries(): IterableIterator<[PyValue, PyValue]> {
