@@ -5,7 +5,7 @@
  */
 import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
-import { computeStatsMany, statsJson } from '../core/stats/index';
+import type { statsJson } from '../core/stats/index';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
 
@@ -108,6 +108,7 @@ export async function run(args: string[]): Promise<number> {
     let stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined;
     if (withStats) {
       stats = new Map();
+      const { computeStatsMany, statsJson } = await import('../core/stats/index');
       const results = await computeStatsMany(ck.tensors);
       ck.tensors.forEach((t, i) => {
         const r = results[i];

@@ -71,8 +71,13 @@ const MAX_NAMES_PER_TENSOR = 64;
 /** Children of a value in naming order: [segment, child]. Leaves (tensors) return undefined. */
 function childrenOf(v: PyValue): Array<[string, PyValue]> | undefined {
   if (v instanceof PyDict) {
-    const out: Array<[string, PyValue]> = [];
-    for (const [k, val] of v.entries()) out.push([keyText(k), val]);
+    const keys = v.keys;
+    const values = v.values;
+    const out = new Array<[string, PyValue]>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      out[i] = [typeof k === 'string' ? k : keyText(k), values[i]];
+    }
     return out;
   }
   if (Array.isArray(v)) return v.map((x, i) => [String(i), x]);
@@ -109,6 +114,17 @@ function isContainer(v: PyValue): v is PyDict | PyValue[] | PyTuple | PySet | Py
   return v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet || v instanceof PyObject;
 }
 
+/**
+ * The values below a container, for the tensor pre-check: a superset of what `childrenOf` names (a
+ * module's skipped entries included), without building names.
+ */
+function childValues(v: PyValue & object): PyValue[] {
+  if (v instanceof PyDict) return v.values;
+  if (Array.isArray(v)) return v;
+  if (v instanceof PyTuple || v instanceof PySet) return v.items;
+  return (childrenOf(v) ?? []).map(([, c]) => c);
+}
+
 /** Cheap pre-check: does any tensor hide below? (memoized per container, cycle-safe) */
 function makeHasTensor(): (v: PyValue) => boolean {
   const memo = new Map<object, boolean>();
@@ -122,7 +138,7 @@ function makeHasTensor(): (v: PyValue) => boolean {
     const open = new Set<object>();
     const pushNode = (v: PyValue & object): void => {
       open.add(v);
-      stack.push({ v, kids: (childrenOf(v) ?? []).map(([, c]) => c), i: 0 });
+      stack.push({ v, kids: childValues(v), i: 0 });
     };
     pushNode(root);
     while (stack.length) {
@@ -240,14 +256,16 @@ export function tensorInfoOf(v: TorchTensor | NumpyArray, name: string, cache = 
   }
   const storage = v.storage ? storageInfoOf(v.storage, cache) : null;
   const strided = v.layout === 'strided';
+  const contiguous = strided && isContiguous(v.shape, v.stride);
   const info: TensorInfo = {
     name,
     dtype: v.dtype,
     shape: v.shape,
     stride: strided ? v.stride : [],
     storageOffset: v.storageOffset,
-    contiguous: strided ? isContiguous(v.shape, v.stride) : false,
-    memoryFormat: strided ? memoryFormatOf(v.shape, v.stride) : 'other',
+    contiguous,
+    // memoryFormatOf is 'contiguous' exactly when isContiguous holds
+    memoryFormat: !strided ? 'other' : contiguous ? 'contiguous' : memoryFormatOf(v.shape, v.stride),
     layout: v.layout,
     device: v.storage?.device ?? v.device,
     requiresGrad: v.requiresGrad,
@@ -371,59 +389,69 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
   if (dangerous.length) {
     out.push(`pickle calls ${dangerous.map((g) => g.name).join(', ')}: torch.load(weights_only=False) would run code from this file (nothing was run here)`);
   }
-  const prefixed = tensors.filter((t) => /(^|\.)module\./.test(t.name));
-  if (prefixed.length && prefixed.length >= tensors.length / 2) {
-    out.push(`${prefixed.length} of ${tensors.length} tensor names carry the 'module.' prefix of DataParallel/DistributedDataParallel; strip it before load_state_dict into a plain model`);
-  }
+  // one pass over the tensors: 'module.' names, CUDA storages, storage extents, tensors past their storage
+  const moduleName = /(^|\.)module\./;
+  let prefixedCount = 0;
   const cudaDevices = new Set<string>();
   let cudaStorages = 0;
-  const seen = new Set<string>();
-  for (const t of tensors) {
-    if (!t.storage || seen.has(t.storage.key)) continue;
-    seen.add(t.storage.key);
-    if (/^cuda/.test(t.storage.device)) { cudaStorages++; cudaDevices.add(t.storage.device); }
+  const firstName = new Map<string, string>(); // storage key → the first tensor using it
+  const extents = new Map<string, { storage: StorageInfo; ranges: Array<[number, number]> }>();
+  const outside: TensorInfo[] = [];
+  for (let ti = 0; ti < tensors.length; ti++) {
+    const t = tensors[ti];
+    if (moduleName.test(t.name)) prefixedCount++;
+    const storage = t.storage;
+    if (!storage) continue;
+    if (!firstName.has(storage.key)) {
+      firstName.set(storage.key, t.name);
+      if (/^cuda/.test(storage.device)) { cudaStorages++; cudaDevices.add(storage.device); }
+    }
+    if (t.layout !== 'strided') continue;
+    const shape = t.shape;
+    const stride = t.stride;
+    let empty = false;
+    let reach = 0; // Σ (d - 1)·|stride|: the last element's distance from the first
+    for (let i = 0; i < shape.length; i++) {
+      const d = shape[i];
+      if (d === 0) empty = true;
+      reach += (d - 1) * Math.abs(stride[i] ?? 0);
+    }
+    const itemSize = dtypeInfo(t.dtype).itemSize;
+    if (!t.numpy) {
+      // storage bytes no tensor covers
+      const item = itemSize || 1;
+      let e = extents.get(storage.key);
+      if (!e) { e = { storage, ranges: [] }; extents.set(storage.key, e); }
+      if (!empty) e.ranges.push([t.storageOffset * item, (t.storageOffset + 1 + reach) * item]);
+    }
+    if (!empty && itemSize && (t.storageOffset + reach + 1) * itemSize > storage.bytes) outside.push(t);
+  }
+  if (prefixedCount && prefixedCount >= tensors.length / 2) {
+    out.push(`${prefixedCount} of ${tensors.length} tensor names carry the 'module.' prefix of DataParallel/DistributedDataParallel; strip it before load_state_dict into a plain model`);
   }
   if (cudaStorages) {
     out.push(`${cudaStorages} storage${cudaStorages > 1 ? 's were' : ' was'} saved from ${[...cudaDevices].sort().join(', ')}; torch.load needs map_location='cpu' on a machine without that GPU`);
   }
-  // storage bytes no tensor covers
-  const extents = new Map<string, { storage: StorageInfo; ranges: Array<[number, number]> }>();
-  for (const t of tensors) {
-    if (!t.storage || t.layout !== 'strided' || t.numpy) continue;
-    const item = dtypeInfo(t.dtype).itemSize || 1;
-    let e = extents.get(t.storage.key);
-    if (!e) { e = { storage: t.storage, ranges: [] }; extents.set(t.storage.key, e); }
-    if (t.shape.some((d) => d === 0)) continue;
-    let span = 1;
-    t.shape.forEach((d, i) => { span += (d - 1) * Math.abs(t.stride[i] ?? 0); });
-    e.ranges.push([t.storageOffset * item, (t.storageOffset + span) * item]);
-  }
-  const outside = tensors.filter((t) => {
-    if (!t.storage || t.layout !== 'strided' || t.shape.some((d) => d === 0)) return false;
-    const item = dtypeInfo(t.dtype).itemSize;
-    if (!item) return false;
-    let last = t.storageOffset;
-    t.shape.forEach((d, i) => { last += (d - 1) * Math.abs(t.stride[i] ?? 0); });
-    return (last + 1) * item > t.storage.bytes;
-  });
   if (outside.length) {
     out.push(`${outside.length} tensor${outside.length > 1 ? 's reach' : ' reaches'} past the end of ${outside.length > 1 ? 'their storages' : 'its storage'} (corrupt file?): ${outside.slice(0, 5).map((t) => t.name).join(', ')}`);
   }
   let wasted = 0;
   let worst: { name: string; unused: number; total: number } | undefined;
-  for (const { storage, ranges } of extents.values()) {
-    ranges.sort((a, b) => a[0] - b[0]);
+  for (const extent of extents.values()) {
+    const storage = extent.storage;
+    const ranges = extent.ranges;
+    if (ranges.length > 1) ranges.sort((a, b) => a[0] - b[0]);
     let covered = 0; let end = 0;
-    for (const [s, e] of ranges) {
-      const from = Math.max(s, end);
-      if (e > from) { covered += e - from; end = e; }
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i];
+      const from = Math.max(r[0], end);
+      if (r[1] > from) { covered += r[1] - from; end = r[1]; }
     }
     const unused = Math.max(0, storage.bytes - covered);
     if (unused >= 1024 && unused > storage.bytes / 4) {
       wasted += unused;
       if (!worst || unused > worst.unused) {
-        const t = tensors.find((x) => x.storage?.key === storage.key);
-        worst = { name: t?.name ?? storage.key, unused, total: storage.bytes };
+        worst = { name: firstName.get(storage.key) ?? storage.key, unused, total: storage.bytes };
       }
     }
   }

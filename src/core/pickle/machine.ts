@@ -172,6 +172,76 @@ function utf8At(buf: Buffer, start: number, end: number): string {
   return buf.toString('utf8', start, end);
 }
 
+/**
+ * The memo indices a pickle ever reads (BINGET / LONG_BINGET), from one pass over its opcodes that builds
+ * nothing. The machine then keeps only those memo values, so the many intermediate tuples a pickler
+ * memoizes but never fetches again (a torch.save pickle reads 5 of its 35,000 memo entries) die young
+ * instead of being kept to the end. Undefined (keep everything) for the text GET opcode of protocols
+ * 0/1 and for anything this pass does not follow; the machine itself then reports what is wrong.
+ */
+function memoReads(data: Uint8Array, start: number): Set<number> | undefined {
+  const reads = new Set<number>();
+  const end = data.length;
+  let pos = start;
+  while (pos < end) {
+    const op = data[pos++];
+    switch (op) {
+      case 0x2e: return reads; // STOP
+      case 0x28: case 0x30: case 0x31: case 0x32: case 0x4e: case 0x88: case 0x89: case 0x29: case 0x85:
+      case 0x86: case 0x87: case 0x74: case 0x5d: case 0x6c: case 0x7d: case 0x64: case 0x8f: case 0x91:
+      case 0x90: case 0x61: case 0x65: case 0x73: case 0x75: case 0x94: case 0x93: case 0x52: case 0x81:
+      case 0x92: case 0x6f: case 0x62: case 0x51: case 0x97: case 0x98:
+        break; // no argument
+      case 0x80: case 0x4b: case 0x71: case 0x82: pos += 1; break; // PROTO BININT1 BINPUT EXT1
+      case 0x4d: case 0x83: pos += 2; break; // BININT2 EXT2
+      case 0x4a: case 0x72: case 0x84: pos += 4; break; // BININT LONG_BINPUT EXT4
+      case 0x47: case 0x95: pos += 8; break; // BINFLOAT FRAME
+      case 0x68: // BINGET
+        if (pos >= end) return undefined;
+        reads.add(data[pos++]);
+        break;
+      case 0x6a: // LONG_BINGET
+        if (pos + 4 > end) return undefined;
+        reads.add((data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0);
+        pos += 4;
+        break;
+      case 0x8a: case 0x55: case 0x8c: case 0x43: // LONG1 SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES
+        if (pos >= end) return undefined;
+        pos += 1 + data[pos];
+        break;
+      case 0x8b: case 0x54: case 0x58: case 0x42: { // LONG4 BINSTRING BINUNICODE BINBYTES
+        if (pos + 4 > end) return undefined;
+        const n = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
+        pos += 4 + n;
+        break;
+      }
+      case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8 BINBYTES8 BYTEARRAY8
+        if (pos + 8 > end) return undefined;
+        const lo = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
+        const hi = (data[pos + 4] | (data[pos + 5] << 8) | (data[pos + 6] << 16) | (data[pos + 7] << 24)) >>> 0;
+        pos += 8 + hi * 2 ** 32 + lo;
+        break;
+      }
+      case 0x49: case 0x4c: case 0x46: case 0x53: case 0x56: case 0x70: case 0x50: { // one text line
+        const nl = data.indexOf(0x0a, pos);
+        if (nl < 0) return undefined;
+        pos = nl + 1;
+        break;
+      }
+      case 0x63: case 0x69: { // GLOBAL INST: two lines
+        const nl = data.indexOf(0x0a, pos);
+        const nl2 = nl < 0 ? -1 : data.indexOf(0x0a, nl + 1);
+        if (nl2 < 0) return undefined;
+        pos = nl2 + 1;
+        break;
+      }
+      default: // GET (text index) and unknown opcodes
+        return undefined;
+    }
+  }
+  return undefined; // no STOP
+}
+
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PickleResult {
   const limits: PickleLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const maxOps = limits.maxOps;
@@ -190,9 +260,11 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
   const metastack: StackItem[][] = [];
   let depth = 0;
   // the memo: a dense array for indices 0, 1, 2, … (an index is in the array iff it is below its length)
-  const memoArr: PyValue[] = [];
-  const memoMap = new Map<number, PyValue>();
+  // values of indices the pickle never reads are not kept (`undefined` holds their place; see memoReads)
+  const memoArr: Array<PyValue | undefined> = [];
+  const memoMap = new Map<number, PyValue | undefined>();
   let memoCount = 0;
+  const reads = memoReads(data, pos);
   const globalCounts = new Map<string, number>();
   const globalCache = new Map<string, PyGlobal>();
   let ops = 0;
@@ -252,7 +324,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     for (let i = 0; i < items.length; i++) if (items[i] === MARK) fail('unexpected MARK');
     return items as PyValue[];
   };
-  const memoPut = (idx: number, v: PyValue): void => {
+  const memoPut = (idx: number, value: PyValue): void => {
+    const v = reads === undefined || reads.has(idx) ? value : undefined;
     if (idx < memoArr.length) { memoArr[idx] = v; return; }
     if (idx === memoArr.length && idx < DENSE_MEMO && !memoMap.has(idx)) {
       if (memoCount >= maxMemo) fail('pickle memo too large');
@@ -440,7 +513,6 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
       case 0x96: stack.push(new PyBytes(bytes(u64()), true)); break; // BYTEARRAY8
       case 0x97: fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
       case 0x98: break; // READONLY_BUFFER: no-op on our bytes
-      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE
       case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
       case 0x64: { // DICT
         const items = popMark();
@@ -623,8 +695,18 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
         stack.push(persistentLoad ? persistentLoad(pid) : new PyObject('persistent_id', [pid]));
         break;
       }
-      default:
+      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE
+      // Every other opcode, listed so that this switch stays dense enough for V8 to compile it to a jump
+      // table (a sparse switch becomes a chain of comparisons, run for every opcode).
+      case 0x80: case 0x95: case 0x30: case 0x31: case 0x32: case 0x49: case 0x4c: case 0x8a: case 0x8b:
+      case 0x46: case 0x53: case 0x54: case 0x55: case 0x56: case 0x8d: case 0x42: case 0x43: case 0x8e:
+      case 0x96: case 0x97: case 0x98: case 0x6c: case 0x64: case 0x8f: case 0x91: case 0x90: case 0x70:
+      case 0x67: case 0x63: case 0x82: case 0x83: case 0x84: case 0x81: case 0x92: case 0x69: case 0x6f:
+      case 0x50:
         rare(op);
+        break;
+      default:
+        rare(op); // unknown opcodes: rare() reports them
     }
   }
 }

@@ -17,7 +17,7 @@ function section(title, items) {
   if (!items.length) { root.append(el('p', '—', 'muted')); return; }
   const ul = el('ul'); for (const i of items) ul.append(el('li', i)); root.append(ul);
 }
-root.append(el('p', 'A: ' + data.a + '   B: ' + data.b + ' (loaded into A as load_state_dict would)', 'muted'));
+root.append(el('p', 'A (the model): ' + data.a, 'muted'), el('p', 'B (loaded into A as load_state_dict(strict=True) would): ' + data.b, 'muted'));
 if (data.alignment) root.append(el('p', "key prefixes aligned: removed '" + data.alignment.a + "' from A and '" + data.alignment.b + "' from B"));
 section('Missing keys', data.missing);
 section('Unexpected keys', data.unexpected);
@@ -46,7 +46,7 @@ function render() {
   tbody.replaceChildren(...rows.map(r => {
     const tr = el('tr');
     for (const [k] of cols) {
-      const v = k === 'shape' ? r.shape.join('×') : r[k];
+      const v = k === 'shape' ? (r.shape.length ? r.shape.join('×') : 'scalar') : r[k];
       tr.append(el('td', v === null || v === undefined ? (r.skipped ? '(' + r.skipped + ')' : '—') : typeof v === 'number' ? v.toPrecision(6) : String(v), typeof v === 'number' ? 'num' : ''));
     }
     return tr;

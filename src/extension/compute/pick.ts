@@ -3,20 +3,14 @@ import * as vscode from 'vscode';
 import type { Dense } from '../../compute/dense';
 import { loadNpy } from '../../compute/npyLoad';
 import type { TensorInfo } from '../../core/model';
-import { readDense } from '../../core/values';
 import type { InspectorRegistry } from '../inspectorRegistry';
+import { log } from '../log';
+import { denseOf } from './denseOf';
 
 interface TensorItem extends vscode.QuickPickItem {
   tensor?: TensorInfo;
   browse?: boolean;
   done?: boolean;
-}
-
-/** The tensor's values as a compute tensor (packed, row-major), keeping its storage key for views. */
-export async function denseOf(t: TensorInfo): Promise<Dense> {
-  const d = await readDense(t);
-  if (d.complex) throw new Error(`${t.name}: complex tensors are not supported by the compute ops`);
-  return { dtype: d.dtype, shape: [...t.shape], data: d.data };
 }
 
 export async function pickTensor(registry: InspectorRegistry, prompt: string, allowDone = false): Promise<{ dense: Dense; label: string } | 'done' | undefined> {
@@ -39,5 +33,7 @@ export async function pickTensor(registry: InspectorRegistry, prompt: string, al
     return { dense: await loadNpy(uris[0].fsPath), label: uris[0].fsPath.split(/[\\/]/).pop() ?? uris[0].fsPath };
   }
   const t = picked.tensor as TensorInfo;
-  return { dense: await denseOf(t), label: t.name };
+  const d = await denseOf(t);
+  if (d.note) log().info(d.note);
+  return { dense: d.dense, label: t.name };
 }

@@ -63,7 +63,10 @@ function describeRun(info: { provider: string; sessionMs: number; runMs: number 
 }
 
 async function saveNpy(t: Dense, providers: ProviderName[], suggested: string): Promise<void> {
-  const uri = await vscode.window.showSaveDialog({ filters: { NumPy: ['npy'] }, defaultUri: vscode.Uri.file(suggested) });
+  // a bare file name would resolve against '/': suggest it inside the (first) workspace folder
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const defaultUri = folder ? vscode.Uri.joinPath(folder, suggested) : vscode.Uri.file(suggested);
+  const uri = await vscode.window.showSaveDialog({ filters: { NumPy: ['npy'] }, defaultUri });
   if (!uri) return;
   const m = await materialize(t, { providers });
   await writeNpy(uri.fsPath, m.tensor);
@@ -166,12 +169,12 @@ export function registerComputeCommands(context: vscode.ExtensionContext, regist
       if (b) await compare(a, b);
     }),
     vscode.commands.registerCommand('tensorscope.selectForCompare', async (uri?: vscode.Uri) => {
-      selected = uri instanceof vscode.Uri ? uri : await pickFile('Select for Compare');
+      selected = uri instanceof vscode.Uri ? uri : await pickFile('Select Checkpoint for Compare');
       await vscode.commands.executeCommand('setContext', 'tensorscope.compareSelected', selected !== undefined);
     }),
     vscode.commands.registerCommand('tensorscope.compareWithSelected', async (uri?: vscode.Uri) => {
-      if (!selected) { void vscode.window.showWarningMessage('Select a checkpoint for compare first (Explorer: Select for Compare)'); return; }
-      const b = uri instanceof vscode.Uri ? uri : await pickFile('Compare with Selected');
+      if (!selected) { void vscode.window.showWarningMessage('Select a checkpoint for compare first (Explorer: Select Checkpoint for Compare)'); return; }
+      const b = uri instanceof vscode.Uri ? uri : await pickFile('Compare Checkpoint with Selected');
       if (b) await compare(selected, b);
     }),
   );
