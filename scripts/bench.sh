@@ -2,6 +2,7 @@
 # `npm run bench`: each part's benchmark prints its timings with ratios against a reference measured in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh all
 node scripts/build.mjs >/dev/null
 export TENSORSCOPE_PYTHON="${TENSORSCOPE_PYTHON:-/usr/bin/python3}"
 node --import tsx bench/debug-bench.ts
