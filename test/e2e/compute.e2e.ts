@@ -48,17 +48,20 @@ const skip = e2eSkipReason() ?? (existsSync(python) ? undefined : `${python} (wi
 const quickInput = (page: Page) => page.locator('.quick-input-widget input[type="text"]');
 const quickRows = (page: Page) => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
 
-/** In the open quick pick: type `filter`, then click the row whose label is exactly `label`. */
-async function pick(page: Page, label: string, filter = label): Promise<void> {
+/** In the open quick pick: type `filter`, then click the row whose label is exactly `label` (and whose detail contains `detail`). */
+async function pick(page: Page, label: string, filter = label, detail?: string): Promise<void> {
   await quickInput(page).waitFor();
   await quickInput(page).fill(filter);
   const deadline = Date.now() + 20_000;
   for (;;) {
+    // the previous input (a dialog, another quick pick) may still have been closing when we typed: type again
+    if ((await quickInput(page).inputValue().catch(() => filter)) !== filter) await quickInput(page).fill(filter).catch(() => undefined);
     const n = await quickRows(page).count();
     for (let i = 0; i < n; i++) {
       const row = quickRows(page).nth(i);
       const text = ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim();
-      if (text === label) { await row.click(); return; }
+      const det = detail === undefined ? '' : `${(await row.textContent().catch(() => '')) ?? ''} ${(await row.getAttribute('aria-label').catch(() => '')) ?? ''}`;
+      if (text === label && (detail === undefined || det.includes(detail))) { await row.click(); return; }
     }
     if (Date.now() > deadline) throw new Error(`no quick pick row "${label}"`);
     await page.waitForTimeout(250);
@@ -190,6 +193,42 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     assert.equal(check, '(8, 3, 3, 3) float32 True', 'the saved .npy equals torch\'s permute');
     await page.keyboard.press('Escape');
 
+    // a result is itself an open inspector: view(result, -1) of the permuted view is refused as torch refuses it,
+    // with the reason and the reshape alternative
+    await focusWorkbench(page);
+    await runCommand(page, 'Tensorscope: Run Op…');
+    await pick(page, 'view');
+    await pick(page, 'result', 'result', 'dims=0,2,3,1)');
+    await quickInput(page).fill('-1');
+    await answer(page, 'shape');
+    const refused = await notification(page, /view\(216\) is not possible/);
+    assert.match(refused.message, /strides 27,3,1,9/);
+    assert.match(refused.message, /Use reshape\(216\)/);
+
+    // Check Metric… on a .npy file (Browse…, code-server's simple open dialog) against the materialized result:
+    // the saved file holds the same values, so max_abs_diff is 0
+    await focusWorkbench(page);
+    await runCommand(page, 'Tensorscope: Check Metric…');
+    await pick(page, 'max_abs_diff');
+    await pick(page, 'Browse for a .npy file…', 'Browse');
+    await quickInput(page).waitFor();
+    await page.waitForFunction(() => ((document.querySelector('.quick-input-widget input[type="text"]') as HTMLInputElement | null)?.value ?? '').startsWith('/'));
+    // the dialog fills in its folder asynchronously and may overwrite what was typed: type until it stays
+    for (let i = 0; i < 20; i++) {
+      await quickInput(page).fill(saved);
+      await page.waitForTimeout(700);
+      if ((await quickInput(page).inputValue()) === saved) break;
+    }
+    await page.keyboard.press('Enter');
+    const okButton = page.locator('.quick-input-widget').getByRole('button', { name: 'OK' });
+    if (!(await okButton.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) await okButton.click();
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'max_abs_diff: target' }).waitFor();
+    await pick(page, 'result', 'result', '(materialized)');
+    while (await page.locator('.quick-input-widget .quick-input-title', { hasText: /^max_abs_diff: / }).isVisible()) await page.keyboard.press('Enter');
+    const npyMetric = await notification(page, /max_abs_diff\(permute_.*\.npy, result\) = 0 /);
+    assert.match(npyMetric.message, /\((cpu|webgpu|cuda)\)/);
+    await wb.shot('06-npy-metric');
+
     // 2. a shape error is explained before anything runs
     await focusWorkbench(page);
     await runCommand(page, 'Tensorscope: Run Op…');
@@ -198,7 +237,7 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     await pick(page, 'layer1.0.conv1.weight');
     const err = await notification(page, /bmm/);
     assert.match(err.message, /bmm expects b×n×m and b×m×p; got 8×3×3×3/);
-    await wb.shot('06-shape-error');
+    await wb.shot('07-shape-error');
 
     // 3. Check Metric… mae(layer1.0.conv1.weight, layer1.0.conv2.weight)
     await focusWorkbench(page);
@@ -212,17 +251,17 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     assert.ok(m, metric.message);
     assert.ok(Math.abs(Number(m[1]) - expected.mae_l1c1_l1c2) <= 1e-5 * Math.max(1, expected.mae_l1c1_l1c2), `${m[1]} vs torch ${expected.mae_l1c1_l1c2}`);
     assert.equal(m[2], 'cpu', 'cuda and webgpu are unavailable here: the fallback ran on cpu and says so');
-    await wb.shot('07-metric');
+    await wb.shot('08-metric');
     await page.keyboard.press('Escape');
 
     // 4. Explorer: Select Checkpoint for Compare → Compare Checkpoint with Selected
     await focusWorkbench(page);
     await contextMenu(page, 'resnet_tiny.pt', 'Select Checkpoint for Compare');
     await focusWorkbench(page);
-    await contextMenu(page, 'ddp_resnet.pt', 'Compare Checkpoint with Selected', { shotName: 'compute-08-menu' });
+    await contextMenu(page, 'ddp_resnet.pt', 'Compare Checkpoint with Selected', { shotName: 'compute-09-menu' });
     const diff = await webviewFrame(page, '#root table th[data-key="max_abs_diff"]', { timeoutMs: 60_000 });
     const text = (await diff.locator('#root').textContent()) ?? '';
-    assert.match(text, /key prefixes aligned: removed '' from A and 'module\.' from B/);
+    assert.match(text, /Key prefixes aligned \(DataParallel\/DDP\): removed 'module\.' from B's keys/);
     assert.match(text, new RegExp(`Missing keys \\(${expected.missing.length}\\)`));
     for (const k of expected.missing) assert.ok(text.includes(k), `missing ${k} listed`);
     assert.match(text, new RegExp(`Unexpected keys \\(${expected.unexpected.length}\\)`));
@@ -236,12 +275,12 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     const mae = Number((await first.nth(4).textContent())?.trim());
     assert.ok(Math.abs(maxAbs - expected.conv1_max_abs_diff) < 1e-5, `max_abs_diff ${maxAbs} vs torch ${expected.conv1_max_abs_diff}`);
     assert.ok(Math.abs(mae - expected.conv1_mae) < 1e-5, `mae ${mae} vs torch ${expected.conv1_mae}`);
-    await wb.shot('09-diff-table');
+    await wb.shot('10-diff-table');
     // click "tensor" to sort by key ascending
     await diff.locator('th', { hasText: 'tensor' }).click();
     const keys = await diff.locator('table tbody tr td:first-child').allTextContents();
     assert.deepEqual(keys, [...keys].sort((x, y) => x.localeCompare(y)), 'sorted by key');
-    await wb.shot('10-diff-sorted-by-key');
+    await wb.shot('11-diff-sorted-by-key');
   });
 });
 

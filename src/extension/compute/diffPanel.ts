@@ -18,7 +18,12 @@ function section(title, items) {
   const ul = el('ul'); for (const i of items) ul.append(el('li', i)); root.append(ul);
 }
 root.append(el('p', 'A (the model): ' + data.a, 'muted'), el('p', 'B (loaded into A as load_state_dict(strict=True) would): ' + data.b, 'muted'));
-if (data.alignment) root.append(el('p', "key prefixes aligned: removed '" + data.alignment.a + "' from A and '" + data.alignment.b + "' from B"));
+if (data.alignment) {
+  const parts = [];
+  if (data.alignment.a) parts.push("removed '" + data.alignment.a + "' from A's keys");
+  if (data.alignment.b) parts.push("removed '" + data.alignment.b + "' from B's keys");
+  root.append(el('p', 'Key prefixes aligned (DataParallel/DDP): ' + parts.join(', ')));
+}
 section('Missing keys', data.missing);
 section('Unexpected keys', data.unexpected);
 section('Size mismatches', data.shapeMismatch.map(s => s.message));

@@ -28,7 +28,7 @@ export async function pickTensor(registry: InspectorRegistry, prompt: string, al
   if (!picked) return undefined;
   if (picked.done) return 'done';
   if (picked.browse) {
-    const uris = await vscode.window.showOpenDialog({ title: prompt, canSelectMany: false, filters: { NumPy: ['npy'] } });
+    const uris = await vscode.window.showOpenDialog({ title: prompt, canSelectMany: false, filters: { NumPy: ['npy'] }, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
     if (!uris?.[0]) return undefined;
     return { dense: await loadNpy(uris[0].fsPath), label: uris[0].fsPath.split(/[\\/]/).pop() ?? uris[0].fsPath };
   }
