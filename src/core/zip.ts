@@ -229,3 +229,22 @@ function parseCentral(cd: Uint8Array, total: number, delta: number, fileSize: nu
   }
   return entries;
 }
+
+/**
+ * Open the zip archive at `path` and hand it to `read`. On success the result owns the archive (a checkpoint
+ * closes it in its `close()`); when `read` throws, the archive is closed before the error goes on.
+ */
+export async function readZipFile<T>(path: string, read: (zip: ZipArchive) => Promise<T>): Promise<T> {
+  const file = await SharedFile.open(path);
+  try {
+    const zip = await ZipArchive.fromFile(file);
+    try {
+      return await read(zip);
+    } catch (err) {
+      await zip.close();
+      throw err;
+    }
+  } finally {
+    await file.close();
+  }
+}

@@ -8,8 +8,7 @@
  */
 import type { Checkpoint, FormatReader, OpenOptions, StorageInfo, TensorInfo } from '../model';
 import { UnreadableError } from '../model';
-import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
-import { SharedFile } from '../byteSource';
+import { ZipArchive, looksLikeZip, readZipFile, type ZipEntry } from '../zip';
 import { isContiguous, memoryFormatOf } from '../layout';
 import type { DTypeName } from '../dtype';
 import { readTorchZip, zipMeta } from './torchZip';
@@ -125,20 +124,10 @@ async function readOldLayout(zip: ZipArchive, path: string): Promise<Checkpoint>
 }
 
 export async function openTorchExport(path: string, _options?: OpenOptions): Promise<Checkpoint> {
-  const file = await SharedFile.open(path);
-  try {
-    const zip = await ZipArchive.fromFile(file);
-    try {
-      const names = zip.entries.map((e) => e.name);
-      const prefix = newLayoutPrefix(names);
-      return prefix !== undefined ? await readNewLayout(zip, path, prefix) : await readOldLayout(zip, path);
-    } catch (err) {
-      await zip.close();
-      throw err;
-    }
-  } finally {
-    await file.close();
-  }
+  return readZipFile(path, (zip) => {
+    const prefix = newLayoutPrefix(zip.entries.map((e) => e.name));
+    return prefix !== undefined ? readNewLayout(zip, path, prefix) : readOldLayout(zip, path);
+  });
 }
 
 export const torchExportReader: FormatReader = {

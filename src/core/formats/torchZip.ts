@@ -10,8 +10,7 @@
  */
 import type { Checkpoint, FormatReader, OpenOptions } from '../model';
 import { UnreadableError } from '../model';
-import { ZipArchive, looksLikeZip, type ZipEntry } from '../zip';
-import { SharedFile } from '../byteSource';
+import { ZipArchive, looksLikeZip, readZipFile, type ZipEntry } from '../zip';
 import { unpickle, type PickleResult } from '../pickle/machine';
 import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
 import { dtypeInfo, type DTypeName } from '../dtype';
@@ -129,18 +128,7 @@ export async function readTorchZip(zip: ZipArchive, path: string): Promise<Check
 }
 
 export async function openTorchZip(path: string, _options?: OpenOptions): Promise<Checkpoint> {
-  const file = await SharedFile.open(path);
-  try {
-    const zip = await ZipArchive.fromFile(file);
-    try {
-      return await readTorchZip(zip, path);
-    } catch (err) {
-      await zip.close();
-      throw err;
-    }
-  } finally {
-    await file.close();
-  }
+  return readZipFile(path, (zip) => readTorchZip(zip, path));
 }
 
 export const torchZipReader: FormatReader = {

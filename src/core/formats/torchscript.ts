@@ -11,8 +11,7 @@
  */
 import type { Checkpoint, FormatReader, OpenOptions } from '../model';
 import { UnreadableError } from '../model';
-import { ZipArchive, looksLikeZip } from '../zip';
-import { SharedFile } from '../byteSource';
+import { ZipArchive, looksLikeZip, readZipFile } from '../zip';
 import { nameTensors, pickleWarnings } from '../naming';
 import { loadZipPickle, zipMeta, zipPrefix } from './torchZip';
 import { PyObject, PyDict, type PyValue } from '../pickle/values';
@@ -115,73 +114,64 @@ function clearRequiresGrad(root: PyValue): void {
 }
 
 export async function openTorchScript(path: string, _options?: OpenOptions): Promise<Checkpoint> {
-  const file = await SharedFile.open(path);
-  try {
-    const zip = await ZipArchive.fromFile(file);
-    try {
-      const names = zip.entries.map((e) => e.name);
-      const prefix = zipPrefix(names) ?? zipPrefix(names, 'constants.pkl');
-      if (prefix === undefined) throw new UnreadableError('TorchScript archive without data.pkl');
-      const meta = await zipMeta(zip, prefix);
-      meta.kind = zip.get(`${prefix}bytecode.pkl`) ? 'TorchScript (mobile / lite interpreter)' : 'TorchScript';
-      const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
-      const warnings: string[] = [];
-      let root: PyValue = null;
-      let globals: Checkpoint['globals'] = [];
-      if (zip.get(`${prefix}data.pkl`)) {
-        const { result, missing } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
-        root = result.value;
-        globals = result.globals;
-        if (missing.length) warnings.push(`${missing.length} tensor storages are missing from the archive`);
-      }
-      if (zip.get(`${prefix}constants.pkl`)) {
-        try {
-          const c = await loadZipPickle(zip, `${prefix}constants.pkl`, `${prefix}constants/`, byteOrder, `${prefix}constants.pkl`);
-          const stack: PyValue[] = [c.result.value];
-          let n = 0;
-          const seen = new Set<object>();
-          while (stack.length && n < 1e6) {
-            const v = stack.pop();
-            if (v instanceof TorchTensor) { n++; continue; }
-            if (v && typeof v === 'object' && !seen.has(v)) {
-              seen.add(v);
-              if (Array.isArray(v)) stack.push(...v);
-              else if ('items' in v && Array.isArray((v as { items: unknown }).items)) stack.push(...(v as { items: PyValue[] }).items);
-            }
-          }
-          meta['constant tensors'] = String(n);
-        } catch (err) {
-          warnings.push(`constants.pkl could not be read: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-      stripCustomClassState(root);
-      shapeModules(root, await moduleDecls(zip, prefix));
-      // state_dict() semantics: tensors come back detached
-      clearRequiresGrad(root);
-      const named = nameTensors(root);
-      // tch-rs (`VarStore::save`, `.ot`) registers `a.b` as attribute `a|b`: give the names back their dots
-      if (named.tensors.some((t) => t.name.includes('|'))) {
-        for (const t of named.tensors) {
-          t.name = t.name.replace(/\|/g, '.');
-          if (t.sparse) for (const k of Object.keys(t.sparse.components)) t.sparse.components[k] = t.sparse.components[k].replace(/\|/g, '.');
-        }
-        meta.names = "tch-rs style ('|' read as '.')";
-      }
-      const rootClass = root instanceof PyObject ? root.className : undefined;
-      if (rootClass) meta['module class'] = rootClass;
-      return {
-        path, format: 'torchscript', tensors: named.tensors, content: named.content,
-        warnings: [...pickleWarnings(named.tensors, []), ...warnings],
-        globals, producer: 'pytorch (torch.jit.save)', meta,
-        close: () => zip.close(),
-      };
-    } catch (err) {
-      await zip.close();
-      throw err;
+  return readZipFile(path, async (zip) => {
+    const names = zip.entries.map((e) => e.name);
+    const prefix = zipPrefix(names) ?? zipPrefix(names, 'constants.pkl');
+    if (prefix === undefined) throw new UnreadableError('TorchScript archive without data.pkl');
+    const meta = await zipMeta(zip, prefix);
+    meta.kind = zip.get(`${prefix}bytecode.pkl`) ? 'TorchScript (mobile / lite interpreter)' : 'TorchScript';
+    const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
+    const warnings: string[] = [];
+    let root: PyValue = null;
+    let globals: Checkpoint['globals'] = [];
+    if (zip.get(`${prefix}data.pkl`)) {
+      const { result, missing } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
+      root = result.value;
+      globals = result.globals;
+      if (missing.length) warnings.push(`${missing.length} tensor storages are missing from the archive`);
     }
-  } finally {
-    await file.close();
-  }
+    if (zip.get(`${prefix}constants.pkl`)) {
+      try {
+        const c = await loadZipPickle(zip, `${prefix}constants.pkl`, `${prefix}constants/`, byteOrder, `${prefix}constants.pkl`);
+        const stack: PyValue[] = [c.result.value];
+        let n = 0;
+        const seen = new Set<object>();
+        while (stack.length && n < 1e6) {
+          const v = stack.pop();
+          if (v instanceof TorchTensor) { n++; continue; }
+          if (v && typeof v === 'object' && !seen.has(v)) {
+            seen.add(v);
+            if (Array.isArray(v)) stack.push(...v);
+            else if ('items' in v && Array.isArray((v as { items: unknown }).items)) stack.push(...(v as { items: PyValue[] }).items);
+          }
+        }
+        meta['constant tensors'] = String(n);
+      } catch (err) {
+        warnings.push(`constants.pkl could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    stripCustomClassState(root);
+    shapeModules(root, await moduleDecls(zip, prefix));
+    // state_dict() semantics: tensors come back detached
+    clearRequiresGrad(root);
+    const named = nameTensors(root);
+    // tch-rs (`VarStore::save`, `.ot`) registers `a.b` as attribute `a|b`: give the names back their dots
+    if (named.tensors.some((t) => t.name.includes('|'))) {
+      for (const t of named.tensors) {
+        t.name = t.name.replace(/\|/g, '.');
+        if (t.sparse) for (const k of Object.keys(t.sparse.components)) t.sparse.components[k] = t.sparse.components[k].replace(/\|/g, '.');
+      }
+      meta.names = "tch-rs style ('|' read as '.')";
+    }
+    const rootClass = root instanceof PyObject ? root.className : undefined;
+    if (rootClass) meta['module class'] = rootClass;
+    return {
+      path, format: 'torchscript', tensors: named.tensors, content: named.content,
+      warnings: [...pickleWarnings(named.tensors, []), ...warnings],
+      globals, producer: 'pytorch (torch.jit.save)', meta,
+      close: () => zip.close(),
+    };
+  });
 }
 
 export const torchscriptReader: FormatReader = {
