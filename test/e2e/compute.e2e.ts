@@ -15,10 +15,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
+import { DEBUG_LAUNCH_NAME, makeDebugWorkspace } from './debugWorkspace';
 import { contextMenu, e2eSkipReason, openFileByClick, paletteCommands, repoRoot, runCommand, setBreakpoint, startDebugging, webviewFrame, withWorkbench, explorerRow } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -287,20 +287,13 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
 const debugSkip = skip ?? (spawnSync(python, ['-c', 'import torch, debugpy'], { encoding: 'utf8' }).status === 0 ? undefined : `${python} lacks torch/debugpy`);
 
 test('compute: Run Op on a live tensor opened through the debugger (Inspect Tensor)', { skip: debugSkip, timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tensorscope-compute-live-'));
-  const dws = path.join(dir, 'livews');
-  mkdirSync(path.join(dws, '.vscode'), { recursive: true });
-  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'debug', 'e2e_train.py'), path.join(dws, 'train.py'));
-  writeFileSync(path.join(dws, '.vscode', 'launch.json'), JSON.stringify({
-    version: '0.2.0',
-    configurations: [{ type: 'tensorscope-python', request: 'launch', name: 'Tensorscope: train.py', program: '${workspaceFolder}/train.py', console: 'internalConsole', justMyCode: true }],
-  }, null, 2));
+  const { dir, ws: dws } = makeDebugWorkspace('tensorscope-compute-live-', 'livews');
   try {
     await withWorkbench({ workspace: dws, name: 'compute-live', viewport: { width: 1500, height: 950 }, settings: { 'tensorscope.python.interpreter': python } }, async (wb) => {
       const { page } = wb;
       await openFileByClick(page, 'train.py');
       await setBreakpoint(page, "print('LOSS'");
-      await startDebugging(page, 'Tensorscope: train.py');
+      await startDebugging(page, DEBUG_LAUNCH_NAME);
       await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
 
       // Variables view → Inspect Tensor on `act` (torch.randn(2, 3, 8, 8)): a live inspector

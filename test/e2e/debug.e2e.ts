@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { DEBUG_LAUNCH_NAME, makeDebugWorkspace } from './debugWorkspace';
 import { e2eSkipReason, hover, openFileByClick, repoRoot, runCommand, setBreakpoint, startDebugging, waitForText, webviewFrame, withWorkbench } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -31,13 +31,7 @@ function skipReason(): string | undefined {
 }
 
 test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in code-server', { skip: skipReason(), timeout: 300_000 }, async () => {
-  const ws = path.join(mkdtempSync(path.join(os.tmpdir(), 'tensorscope-debug-ws-')), 'debugws');
-  mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'debug', 'e2e_train.py'), path.join(ws, 'train.py'));
-  writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
-    version: '0.2.0',
-    configurations: [{ type: 'tensorscope-python', request: 'launch', name: 'Tensorscope: train.py', program: '${workspaceFolder}/train.py', console: 'internalConsole', justMyCode: true }],
-  }, null, 2));
+  const { dir, ws } = makeDebugWorkspace('tensorscope-debug-ws-', 'debugws');
   try {
     await withWorkbench({
       workspace: ws, name: 'debug', extensionPath,
@@ -46,7 +40,7 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
       const { page } = wb;
       await openFileByClick(page, 'train.py');
       await setBreakpoint(page, "print('LOSS'");
-      await startDebugging(page, 'Tensorscope: train.py');
+      await startDebugging(page, DEBUG_LAUNCH_NAME);
       await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
       await wb.shot('paused');
 
@@ -114,6 +108,6 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
       await wb.shot('inspect-tensor');
     });
   } finally {
-    rmSync(path.dirname(ws), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
