@@ -11,6 +11,7 @@
  */
 import type { DTypeName } from './dtype';
 import { dtypeInfo } from './dtype';
+import type { QuantInfo } from './model';
 
 export type NaturalArray =
   | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
@@ -208,4 +209,33 @@ export function hasNumericValues(dtype: DTypeName): boolean {
     default:
       return dtypeInfo(dtype).itemSize > 0;
   }
+}
+
+/**
+ * Dequantize raw quantized integers into `out`: (q − zero point) × scale, per tensor or per channel along
+ * `quant.axis` of `shape`; `first` is the row-major index of `values[0]`. `out` may be `values` itself.
+ * False (and `out` untouched) when the quantization parameters are unusable.
+ */
+export function dequantizeInto(
+  values: ArrayLike<number>, out: Float32Array | Float64Array, quant: QuantInfo, shape: readonly number[], first: number,
+): boolean {
+  if (quant.scale !== undefined && (quant.scheme === 'per_tensor_affine' || quant.scheme === 'per_tensor_symmetric' || !quant.scales)) {
+    const s = quant.scale;
+    const z = quant.zeroPoint ?? 0;
+    for (let i = 0; i < values.length; i++) out[i] = (values[i] - z) * s;
+    return true;
+  }
+  if (quant.scales && quant.axis !== undefined && quant.axis >= 0 && quant.axis < shape.length) {
+    let inner = 1;
+    for (let d = quant.axis + 1; d < shape.length; d++) inner *= shape[d];
+    const channels = shape[quant.axis];
+    const scales = quant.scales;
+    const zps = quant.zeroPoints ?? [];
+    for (let i = 0; i < values.length; i++) {
+      const c = Math.floor((first + i) / inner) % channels;
+      out[i] = (values[i] - (zps[c] ?? 0)) * (scales[c] ?? 1);
+    }
+    return true;
+  }
+  return false;
 }

@@ -11,7 +11,7 @@
 import type { DTypeName } from './dtype';
 import type { TensorInfo } from './model';
 import { UnreadableError } from './model';
-import { componentsPerElement, decodeNatural, type NaturalArray } from './decode';
+import { componentsPerElement, decodeNatural, dequantizeInto, type NaturalArray } from './decode';
 import { elementSize, rawBlocks, tensorNumel } from './elements';
 import { parseSlice, sliceView } from './slice';
 
@@ -64,28 +64,9 @@ async function collectRaw(tensor: TensorInfo, start: number, end: number, signal
 
 /** Per-element dequantization of raw quantized integers (per-tensor or per-channel); `first` = row-major index of data[0]. */
 export function dequantize(tensor: TensorInfo, data: NaturalArray, first = 0): Float32Array | null {
-  const q = tensor.quant;
-  if (!q) return null;
-  const vals = data as Int8Array | Uint8Array | Int32Array;
-  const out = new Float32Array(vals.length);
-  if (q.scale !== undefined && (q.scheme === 'per_tensor_affine' || q.scheme === 'per_tensor_symmetric' || !q.scales)) {
-    const s = q.scale;
-    const z = q.zeroPoint ?? 0;
-    for (let i = 0; i < vals.length; i++) out[i] = (vals[i] - z) * s;
-    return out;
-  }
-  if (q.scales && q.axis !== undefined && q.axis >= 0 && q.axis < tensor.shape.length) {
-    let inner = 1;
-    for (let d = q.axis + 1; d < tensor.shape.length; d++) inner *= tensor.shape[d];
-    const channels = tensor.shape[q.axis];
-    const zps = q.zeroPoints ?? [];
-    for (let i = 0; i < vals.length; i++) {
-      const c = Math.floor((first + i) / inner) % channels;
-      out[i] = (vals[i] - (zps[c] ?? 0)) * (q.scales[c] ?? 1);
-    }
-    return out;
-  }
-  return null;
+  if (!tensor.quant) return null;
+  const out = new Float32Array(data.length);
+  return dequantizeInto(data as Int8Array | Uint8Array | Int32Array, out, tensor.quant, tensor.shape, first) ? out : null;
 }
 
 /** All of the tensor's elements in row-major order, in their natural type. */

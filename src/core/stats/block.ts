@@ -4,7 +4,7 @@
  */
 import type { DTypeName } from '../dtype';
 import type { QuantInfo } from '../model';
-import { decodeNumeric, type NumericArray } from '../decode';
+import { decodeNumeric, dequantizeInto, type NumericArray } from '../decode';
 
 export interface StatsJob {
   dtype: DTypeName;
@@ -17,21 +17,7 @@ export interface StatsJob {
 export function numericBlock(job: StatsJob, bytes: Uint8Array, first: number): NumericArray | null {
   const values = decodeNumeric(job.dtype, bytes, job.byteOrder);
   if (!values || !job.quant) return values;
-  const q = job.quant;
   const out = values instanceof Float64Array && values.buffer !== bytes.buffer ? values : Float64Array.from(values);
-  if (q.scales && q.axis !== undefined && q.axis >= 0 && q.axis < job.shape.length) {
-    let inner = 1;
-    for (let d = q.axis + 1; d < job.shape.length; d++) inner *= job.shape[d];
-    const channels = job.shape[q.axis];
-    const zps = q.zeroPoints ?? [];
-    for (let i = 0; i < out.length; i++) {
-      const c = Math.floor((first + i) / inner) % channels;
-      out[i] = (out[i] - (zps[c] ?? 0)) * (q.scales[c] ?? 1);
-    }
-  } else if (q.scale !== undefined) {
-    const z = q.zeroPoint ?? 0;
-    const s = q.scale;
-    for (let i = 0; i < out.length; i++) out[i] = (out[i] - z) * s;
-  }
+  dequantizeInto(out, out, job.quant, job.shape, first);
   return out;
 }
