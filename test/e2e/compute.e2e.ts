@@ -18,7 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { DEBUG_LAUNCH_NAME, makeDebugWorkspace } from './debugWorkspace';
+import { DEBUG_LAUNCH_NAME, inspectVariable, makeDebugWorkspace, showVariable } from './debugWorkspace';
 import { contextMenu, e2eSkipReason, openFileByClick, paletteCommands, repoRoot, runCommand, setBreakpoint, startDebugging, webviewFrame, withWorkbench, explorerRow } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -297,19 +297,7 @@ test('compute: Run Op on a live tensor opened through the debugger (Inspect Tens
       await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
 
       // Variables view → Inspect Tensor on `act` (torch.randn(2, 3, 8, 8)): a live inspector
-      await runCommand(page, 'View: Show Run and Debug');
-      const vars = page.locator('.debug-variables .monaco-list-row');
-      await vars.filter({ hasText: 'Locals' }).first().click();
-      const actRow = vars.filter({ hasText: /^act\b/ }).first();
-      await actRow.waitFor({ timeout: 30_000 });
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('.debug-variables .monaco-list-row'))
-        .some((r) => /^act\b.*tensor\[2, 3, 8, 8\]/.test((r.textContent ?? '').replace(/\u00a0/g, ' '))), undefined, { timeout: 30_000 });
-      await actRow.click({ button: 'right' });
-      const item = page.getByRole('menuitem', { name: 'Inspect Tensor' });
-      await item.waitFor();
-      await page.waitForTimeout(300);   // the menu fades in
-      await item.click();
-      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+      await inspectVariable(page, await showVariable(page, 'act', 'tensor[2, 3, 8, 8]'));
       await inspectorWith(page, 'act (live)', 'act');
 
       // Run Op… permute(act, dims=0,2,3,1): the live tensor is offered; the result has torch's strides

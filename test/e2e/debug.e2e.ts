@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { DEBUG_LAUNCH_NAME, makeDebugWorkspace } from './debugWorkspace';
+import { DEBUG_LAUNCH_NAME, inspectVariable, makeDebugWorkspace, showVariable } from './debugWorkspace';
 import { e2eSkipReason, hover, openFileByClick, repoRoot, runCommand, setBreakpoint, startDebugging, waitForText, webviewFrame, withWorkbench } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -88,20 +88,9 @@ test('debug: breakpoint, tensor hover, inline shapes and the autograd graph in c
 
       // the Variables view (through our DAP proxy) shows tensor lines; its context menu has Inspect Tensor,
       // which opens the live tensor in the inspector (values fetched through the debugger in bounded slices)
-      await runCommand(page, 'View: Show Run and Debug');
-      const vars = page.locator('.debug-variables .monaco-list-row');
-      await vars.filter({ hasText: 'Locals' }).first().click();
-      const actRow = vars.filter({ hasText: /^act\b/ }).first();
-      await actRow.waitFor({ timeout: 30_000 });
-      await page.waitForFunction(() => Array.from(document.querySelectorAll('.debug-variables .monaco-list-row'))
-        .some((r) => /^act\b.*tensor\[2, 3, 8, 8\] float32 cpu n=384/.test((r.textContent ?? '').replace(/\u00a0/g, ' '))), undefined, { timeout: 30_000 });
+      const actRow = await showVariable(page, 'act', 'tensor[2, 3, 8, 8] float32 cpu n=384');
       await wb.shot('variables');
-      await actRow.click({ button: 'right' });
-      const item = page.getByRole('menuitem', { name: 'Inspect Tensor' });
-      await item.waitFor();
-      await page.waitForTimeout(300); // the menu fades in (recipe G9)
-      await item.click();
-      if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter'); // a click during the fade can be lost
+      await inspectVariable(page, actRow);
       const inspector = await webviewFrame(page, async (f) => ((await f.locator('body').textContent()) ?? '').includes('act (live)'), { timeoutMs: 60_000 });
       await waitForText(inspector, 'act (live)', { timeoutMs: 30_000 });
       await page.waitForTimeout(500);

@@ -2,7 +2,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from './harness';
+import type { Locator, Page } from 'playwright-core';
+import { repoRoot, runCommand } from './harness';
 
 /** The launch configuration's name, as shown in the Run and Debug view. */
 export const DEBUG_LAUNCH_NAME = 'Tensorscope: train.py';
@@ -18,4 +19,29 @@ export function makeDebugWorkspace(prefix: string, folder: string): { dir: strin
     configurations: [{ type: 'tensorscope-python', request: 'launch', name: DEBUG_LAUNCH_NAME, program: '${workspaceFolder}/train.py', console: 'internalConsole', justMyCode: true }],
   }, null, 2));
   return { dir, ws };
+}
+
+/** Run and Debug view → Locals → the row of variable `name` once its value shows `description`. */
+export async function showVariable(page: Page, name: string, description: string): Promise<Locator> {
+  await runCommand(page, 'View: Show Run and Debug');
+  const vars = page.locator('.debug-variables .monaco-list-row');
+  await vars.filter({ hasText: 'Locals' }).first().click();
+  const row = vars.filter({ hasText: new RegExp(`^${name}\\b`) }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(([n, d]) => Array.from(document.querySelectorAll('.debug-variables .monaco-list-row'))
+    .some((r) => {
+      const text = (r.textContent ?? '').replace(/\u00a0/g, ' ');
+      return new RegExp(`^${n}\\b`).test(text) && text.includes(d);
+    }), [name, description] as const, { timeout: 30_000 });
+  return row;
+}
+
+/** The variable row's context menu → Inspect Tensor. */
+export async function inspectVariable(page: Page, row: Locator): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.getByRole('menuitem', { name: 'Inspect Tensor' });
+  await item.waitFor();
+  await page.waitForTimeout(300); // the menu fades in (recipe G9)
+  await item.click();
+  if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter'); // a click during the fade can be lost
 }
