@@ -22,18 +22,20 @@ import os  # noqa: E402
 torch.set_num_threads(int(os.environ.get('BENCH_THREADS', os.cpu_count() or 1)))
 
 
+def run_ms(fn):
+    """ms of one run of fn, the device synchronized before and after"""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    fn()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) * 1000
+
+
 def timed(fn):
     fn()
-    ts = []
-    for _ in range(REPS):
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        ts.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ts)
+    return statistics.median(run_ms(fn) for _ in range(REPS))
 
 
 def e2e(op, *host):
@@ -68,13 +70,6 @@ head = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device'
 if '--serve' in sys.argv:
     print(json.dumps({**head, 'cases': list(fns)}), flush=True)
     for line in sys.stdin:
-        fn = fns[line.strip()]
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        print((time.perf_counter() - t0) * 1000, flush=True)
+        print(run_ms(fns[line.strip()]), flush=True)
 else:
     print(json.dumps({**head, 'ms': {k: timed(f) for k, f in fns.items()}}))
