@@ -12,16 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools-env.sh
 
+. scripts/apt-lib.sh
 ts_need_apt=()
-for p in build-essential pkg-config python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || ts_need_apt+=("$p")
-done
-if [ ${#ts_need_apt[@]} -gt 0 ]; then
-  echo "ensure-code-server: installing Debian packages: ${ts_need_apt[*]}"
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${ts_need_apt[@]}" >/dev/null
-fi
+for p in "${TS_BUILD_DEBS[@]}"; do ts_has_deb "$p" || ts_need_apt+=("$p"); done
+ts_apt_install ensure-code-server "${ts_need_apt[@]}"
 
 mkdir -p "$TS_TOOLS"
 exec 9>"$TS_TOOLS/.lock"

@@ -8,25 +8,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
-has_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+. scripts/apt-lib.sh
 need=()
 /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || need+=(python3-torch python3-numpy)
 /usr/bin/python3 -c 'import debugpy' 2>/dev/null || need+=(python3-debugpy)
 if [ "$mode" != package ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
-  has_deb fonts-dejavu-core || need+=(fonts-dejavu-core)
+  ts_has_deb fonts-dejavu-core || need+=(fonts-dejavu-core)
 fi
 if [ "$mode" != unit ]; then   # what code-server's native modules build against (scripts/ensure-code-server.sh)
-  for p in build-essential pkg-config python3 libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
-    has_deb "$p" || need+=("$p")
-  done
+  for p in "${TS_BUILD_DEBS[@]}"; do ts_has_deb "$p" || need+=("$p"); done
 fi
-if [ ${#need[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${need[*]}"
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+ts_apt_install setup "${need[@]}"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
