@@ -4,9 +4,10 @@
  *
  * A CLI run is short, so compiling the 600 KB bundle is a real part of it. The loader compiles the
  * bundle with a V8 code cache kept per user (`$XDG_CACHE_HOME/tensorscope` or `~/.cache/tensorscope`,
- * mode 0700), written once after a run and keyed by the bundle's SHA-1, the Node version and the V8
- * flags (older builds' files are removed then); a missing, stale or rejected cache only means a normal
- * compile. Set TENSORSCOPE_NO_CODE_CACHE=1 to skip it.
+ * mode 0700), written once after a run and keyed by the bundle's size and modification time, the Node
+ * version and the V8 flags (older builds' files are removed then); V8 itself also checks the cache against
+ * the source and rejects a stale one, which then only means a normal compile. No hashing of the bundle:
+ * loading node:crypto alone would cost a CLI run about 5 ms. Set TENSORSCOPE_NO_CODE_CACHE=1 to skip it.
  *
  * `inspect` without `--stats` is one short pass over a pickle: V8's optimizing compiler would spend
  * more time compiling (and re-compiling after deopts) the pickle machine than it saves, so that run
@@ -14,8 +15,7 @@
  * whose worker loops need early tier-up. The flag is set before the bundle is compiled (V8 keys code
  * caches by its flags, so each variant has its own cache file).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -44,7 +44,11 @@ function load(): void {
   const file = path.join(__dirname, 'cliMain.js');
   const source = readFileSync(file, 'utf8');
   const dir = cacheDir();
-  const key = createHash('sha1').update(source).update(process.version).update(flags).digest('hex').slice(0, 20);
+  let key = '';
+  if (dir) {
+    const st = statSync(file);
+    key = `${process.version}-${process.arch}-${st.size}-${Math.round(st.mtimeMs * 1000)}${flags ? '-budget' : ''}`.replace(/[^\w.-]/g, '_');
+  }
   const cacheFile = dir && path.join(dir, `cli-${listing ? 'list' : 'std'}-${key}.v8cache`);
   let cachedData: Buffer | undefined;
   if (cacheFile) {

@@ -6,6 +6,7 @@
 import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import type { statsJson } from '../core/stats/index';
+import { writeOut } from './output';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
 
@@ -132,9 +133,9 @@ export async function run(args: string[]): Promise<number> {
         meta: ck.meta,
         content: ck.content,
       };
-      process.stdout.write(JSON.stringify(out) + '\n');
+      writeOut(JSON.stringify(out) + '\n');
     } else {
-      process.stdout.write(table(ck, stats));
+      writeOut(table(ck, stats));
     }
     return 0;
   } catch (err) {

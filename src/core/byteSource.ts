@@ -18,10 +18,17 @@
  *   inflateCacheBytesHeld(): number                               bytes held by the shared inflate cache
  */
 import { promises as fsp } from 'node:fs';
-import zlib from 'node:zlib';
-import { Readable, pipeline } from 'node:stream';
+import type * as Zlib from 'node:zlib';
+import type * as Stream from 'node:stream';
 import type { ByteSource } from './model';
 import { UnreadableError } from './model';
+
+// zlib and streams are loaded on the first inflate: a CLI run over stored entries never needs them, and
+// loading them costs every run a few milliseconds
+let zlibModule: typeof Zlib | undefined;
+let streamModule: typeof Stream | undefined;
+const nodeZlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
+const nodeStream = (): typeof Stream => (streamModule ??= require('node:stream') as typeof Stream);
 
 /** Positioned reads over a file or a window of one (a stored zip entry holding another archive). */
 export interface RandomAccessFile {
@@ -280,8 +287,9 @@ export function inflateSource(raw: ByteSource, size: number, label: string): Byt
     async function* rawChunks(): AsyncGenerator<Uint8Array> {
       for (let off = 0; off < raw.size; off += RAW_CHUNK) yield await raw.read(off, Math.min(RAW_CHUNK, raw.size - off));
     }
+    const { Readable, pipeline } = nodeStream();
     const input = Readable.from(rawChunks());
-    const inflater = zlib.createInflateRaw({ chunkSize: 1 << 16 });
+    const inflater = nodeZlib().createInflateRaw({ chunkSize: 1 << 16 });
     let failure: Error | undefined;
     pipeline(input, inflater, (err) => { if (err) failure = err; });
     let pos = 0; // inflated bytes seen so far

@@ -170,7 +170,9 @@ export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree
   const maxVisits = options.maxVisits ?? 5_000_000;
   const maxDepth = options.maxDepth ?? 256;
   const tensors: TensorInfo[] = [];
+  /** the first name of each tensor, and how many times it was named */
   const names = new Map<object, string>();
+  const emitted = new Map<object, number>();
   const storages = new Map<TorchStorage, StorageInfo>();
   const hasTensor = makeHasTensor();
   let visits = 0;
@@ -190,34 +192,52 @@ export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree
     }
   };
 
-  // depth-first, children in order, explicit stack (pushed in reverse); an exit frame takes a container
-  // off the current path, so a container met again on its own path (a cycle) is skipped in O(1)
-  type Step = { value: PyValue; name: string; depth: number } | { exit: object };
+  // Depth-first, children in order, on an explicit stack kept as parallel arrays (pushed in reverse). An
+  // exit entry (a container in \`exits\`, value unused) takes a container off the current path, so a
+  // container met again on its own path (a cycle) is skipped in O(1). Plain arrays and no per-step
+  // objects: a state dict of thousands of tensors is walked once per open.
   const onPath = new Set<object>();
-  const emitted = new Map<object, number>();
-  const stack: Step[] = [{ value: root, name: '', depth: 0 }];
-  while (stack.length) {
-    const f = stack.pop() as Step;
-    if ('exit' in f) { onPath.delete(f.exit); continue; }
-    const v = f.value;
+  const values: PyValue[] = [root];
+  const paths: string[] = [''];
+  const depths: number[] = [0];
+  const exits: Array<object | undefined> = [undefined];
+  const push = (value: PyValue, name: string, depth: number): void => {
+    values.push(value); paths.push(name); depths.push(depth); exits.push(undefined);
+  };
+  while (values.length) {
+    const v = values.pop() as PyValue;
+    const name = paths.pop() as string;
+    const depth = depths.pop() as number;
+    const exit = exits.pop();
+    if (exit !== undefined) { onPath.delete(exit); continue; }
     if (v instanceof TorchTensor || v instanceof NumpyArray) {
       // the same tensor reached through many paths (shared sub-trees) is named a bounded number of times
       const n = (emitted.get(v) ?? 0) + 1;
       emitted.set(v, n);
       if (n > MAX_NAMES_PER_TENSOR) { truncated = true; continue; }
-      emit(v, f.name);
+      emit(v, name);
       continue;
     }
     if (!isContainer(v) || !hasTensor(v)) continue;
     if (onPath.has(v)) continue; // a container holding itself
-    if (++visits > maxVisits || f.depth >= maxDepth || tensors.length >= maxTensors) { truncated = true; continue; }
+    if (++visits > maxVisits || depth >= maxDepth || tensors.length >= maxTensors) { truncated = true; continue; }
+    onPath.add(v);
+    values.push(null); paths.push(''); depths.push(0); exits.push(v);
+    if (v instanceof PyDict) {
+      // the common case (a state dict): no [segment, child] pairs
+      const keys = v.keys;
+      const vals = v.values;
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i];
+        push(vals[i], join(name, typeof k === 'string' ? k : keyText(k)), depth + 1);
+      }
+      continue;
+    }
     const kids = childrenOf(v);
     if (!kids) continue;
-    onPath.add(v);
-    stack.push({ exit: v });
     for (let i = kids.length - 1; i >= 0; i--) {
-      const [seg, child] = kids[i];
-      stack.push({ value: child, name: join(f.name, seg), depth: f.depth + 1 });
+      const kid = kids[i];
+      push(kid[1], join(name, kid[0]), depth + 1);
     }
   }
 
@@ -324,11 +344,14 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
       }
       if (v instanceof PyDict) {
         const out: { [k: string]: JsonValue } = {};
-        let n = 0;
-        for (const [k, val] of v.entries()) {
-          if (n++ >= MAX_ITEMS) { out['…'] = `${v.size - MAX_ITEMS} more`; break; }
-          out[keyText(k)] = conv(val, depth + 1);
+        const keys = v.keys;
+        const vals = v.values;
+        const n = Math.min(keys.length, MAX_ITEMS);
+        for (let i = 0; i < n; i++) {
+          const k = keys[i];
+          out[typeof k === 'string' ? k : keyText(k)] = conv(vals[i], depth + 1);
         }
+        if (keys.length > MAX_ITEMS) out['…'] = `${keys.length - MAX_ITEMS} more`;
         return out;
       }
       if (v instanceof PyObject) {
@@ -378,6 +401,18 @@ function fmtBytes(n: number): string {
   return `${n} B`;
 }
 
+interface Extent {
+  storage: StorageInfo;
+  firstName: string;
+  /** a strided tensor (not a numpy array) uses the storage: its uncovered bytes count */
+  counted: boolean;
+  /** the first tensor's byte range (lo < 0: none yet) */
+  lo: number;
+  hi: number;
+  /** the other tensors' ranges */
+  more: Array<[number, number]> | undefined;
+}
+
 export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): string[] {
   const out: string[] = [];
   const unsafe = globals.filter((g) => g.unsafe);
@@ -394,17 +429,20 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
   let prefixedCount = 0;
   const cudaDevices = new Set<string>();
   let cudaStorages = 0;
-  const firstName = new Map<string, string>(); // storage key → the first tensor using it
-  const extents = new Map<string, { storage: StorageInfo; ranges: Array<[number, number]> }>();
+  // per storage key: the first tensor's name and the byte ranges tensors cover (most storages hold one
+  // tensor: its range is kept inline, an array only for the rest)
+  const extents = new Map<string, Extent>();
   const outside: TensorInfo[] = [];
   for (let ti = 0; ti < tensors.length; ti++) {
     const t = tensors[ti];
-    if (moduleName.test(t.name)) prefixedCount++;
+    if (t.name.includes('module.') && moduleName.test(t.name)) prefixedCount++;
     const storage = t.storage;
     if (!storage) continue;
-    if (!firstName.has(storage.key)) {
-      firstName.set(storage.key, t.name);
-      if (/^cuda/.test(storage.device)) { cudaStorages++; cudaDevices.add(storage.device); }
+    let e = extents.get(storage.key);
+    if (!e) {
+      e = { storage, firstName: t.name, counted: false, lo: -1, hi: -1, more: undefined };
+      extents.set(storage.key, e);
+      if (storage.device.startsWith('cuda')) { cudaStorages++; cudaDevices.add(storage.device); }
     }
     if (t.layout !== 'strided') continue;
     const shape = t.shape;
@@ -417,12 +455,13 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
       reach += (d - 1) * Math.abs(stride[i] ?? 0);
     }
     const itemSize = dtypeInfo(t.dtype).itemSize;
-    if (!t.numpy) {
+    if (!t.numpy) e.counted = true;
+    if (!t.numpy && !empty) {
       // storage bytes no tensor covers
       const item = itemSize || 1;
-      let e = extents.get(storage.key);
-      if (!e) { e = { storage, ranges: [] }; extents.set(storage.key, e); }
-      if (!empty) e.ranges.push([t.storageOffset * item, (t.storageOffset + 1 + reach) * item]);
+      const lo = t.storageOffset * item;
+      const hi = (t.storageOffset + 1 + reach) * item;
+      if (e.lo < 0) { e.lo = lo; e.hi = hi; } else (e.more ??= []).push([lo, hi]);
     }
     if (!empty && itemSize && (t.storageOffset + reach + 1) * itemSize > storage.bytes) outside.push(t);
   }
@@ -438,20 +477,25 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
   let wasted = 0;
   let worst: { name: string; unused: number; total: number } | undefined;
   for (const extent of extents.values()) {
+    if (!extent.counted) continue; // numpy arrays and sparse tensors only
     const storage = extent.storage;
-    const ranges = extent.ranges;
-    if (ranges.length > 1) ranges.sort((a, b) => a[0] - b[0]);
-    let covered = 0; let end = 0;
-    for (let i = 0; i < ranges.length; i++) {
-      const r = ranges[i];
-      const from = Math.max(r[0], end);
-      if (r[1] > from) { covered += r[1] - from; end = r[1]; }
+    let covered = extent.lo < 0 ? 0 : extent.hi - extent.lo;
+    if (extent.more) {
+      const ranges: Array<[number, number]> = [[extent.lo, extent.hi], ...extent.more];
+      ranges.sort((a, b) => a[0] - b[0]);
+      covered = 0;
+      let end = 0;
+      for (let i = 0; i < ranges.length; i++) {
+        const r = ranges[i];
+        const from = Math.max(r[0], end);
+        if (r[1] > from) { covered += r[1] - from; end = r[1]; }
+      }
     }
     const unused = Math.max(0, storage.bytes - covered);
     if (unused >= 1024 && unused > storage.bytes / 4) {
       wasted += unused;
       if (!worst || unused > worst.unused) {
-        worst = { name: firstName.get(storage.key) ?? storage.key, unused, total: storage.bytes };
+        worst = { name: extent.firstName, unused, total: storage.bytes };
       }
     }
   }

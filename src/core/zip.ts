@@ -40,6 +40,10 @@ const SIG_ZIP64_LOCATOR = 0x07064b50;
 const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
+/** stored entries up to this size are read whole with their local header, in one read */
+const ONE_READ_MAX = 64 << 20;
+/** room for the local header's name and extra field in that read (torch pads to 64-byte alignment) */
+const LOCAL_SLACK = 1024;
 
 export function looksLikeZip(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b &&
@@ -60,7 +64,11 @@ export class ZipArchive {
 
   private constructor(readonly file: RandomAccessFile, entries: ZipEntry[]) {
     this.entries = entries;
-    for (const e of entries) if (!this.byName.has(e.name)) this.byName.set(e.name, e);
+    const byName = this.byName;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (!byName.has(e.name)) byName.set(e.name, e);
+    }
   }
 
   get path(): string {
@@ -173,6 +181,19 @@ export class ZipArchive {
 
   async readEntry(entry: ZipEntry, maxBytes = 1 << 30): Promise<Uint8Array> {
     if (entry.size === 0) return new Uint8Array(0);
+    if (entry.method === 0 && !(entry.flags & 1) && entry.size <= Math.min(maxBytes, ONE_READ_MAX) && !this.dataOffsets.has(entry)) {
+      // a stored entry read whole (a pickle, a small text): its local header and bytes in one read
+      const h = await this.file.read(entry.localHeaderOffset, 30 + LOCAL_SLACK + entry.size);
+      if (h.length >= 30 && h[0] === 0x50 && h[1] === 0x4b && h[2] === 3 && h[3] === 4) {
+        const start = 30 + (h[26] | (h[27] << 8)) + (h[28] | (h[29] << 8));
+        const dataStart = entry.localHeaderOffset + start;
+        if (start + entry.size <= h.length && dataStart + entry.compressedSize <= this.file.size) {
+          this.dataOffsets.set(entry, Promise.resolve(dataStart));
+          return h.subarray(start, start + entry.size);
+        }
+      }
+      // a header longer than the slack, or something wrong: the usual path says what
+    }
     return readAll(this.source(entry), maxBytes);
   }
 
@@ -181,29 +202,47 @@ export class ZipArchive {
   }
 }
 
+/** Buffer's own slice decoders, when this Node has them (what `toString(encoding, start, end)` ends in). */
+interface NativeSlices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+const NATIVE_SLICES = typeof (Buffer.prototype as Partial<NativeSlices>).latin1Slice === 'function' &&
+  typeof (Buffer.prototype as Partial<NativeSlices>).utf8Slice === 'function';
+
+/**
+ * The central directory's records. One per member, thousands in a torch.save archive, so the fixed
+ * fields are read with byte arithmetic and the names with Buffer's native decoders.
+ */
 function parseCentral(cd: Uint8Array, total: number, delta: number, fileSize: number): ZipEntry[] {
   const view = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const buf = Buffer.from(cd.buffer, cd.byteOffset, cd.byteLength);
+  const slices = buf as Buffer & NativeSlices;
   const entries: ZipEntry[] = [];
+  const n = cd.length;
   let pos = 0;
   for (let i = 0; i < total; i++) {
-    if (pos + 46 > cd.length || view.getUint32(pos, true) !== SIG_CENTRAL) {
+    const p = pos;
+    if (p + 46 > n || cd[p] !== 0x50 || cd[p + 1] !== 0x4b || cd[p + 2] !== 1 || cd[p + 3] !== 2) {
       throw new UnreadableError(`zip central directory corrupt at entry ${i}`);
     }
-    const flags = view.getUint16(pos + 8, true);
-    const method = view.getUint16(pos + 10, true);
-    const crc32 = view.getUint32(pos + 16, true);
-    let compressedSize = view.getUint32(pos + 20, true);
-    let size = view.getUint32(pos + 24, true);
-    const nameLen = view.getUint16(pos + 28, true);
-    const extraLen = view.getUint16(pos + 30, true);
-    const commentLen = view.getUint16(pos + 32, true);
-    let localHeaderOffset = view.getUint32(pos + 42, true);
-    const nameStart = pos + 46;
+    const flags = cd[p + 8] | (cd[p + 9] << 8);
+    const method = cd[p + 10] | (cd[p + 11] << 8);
+    const crc32 = (cd[p + 16] | (cd[p + 17] << 8) | (cd[p + 18] << 16) | (cd[p + 19] << 24)) >>> 0;
+    let compressedSize = (cd[p + 20] | (cd[p + 21] << 8) | (cd[p + 22] << 16) | (cd[p + 23] << 24)) >>> 0;
+    let size = (cd[p + 24] | (cd[p + 25] << 8) | (cd[p + 26] << 16) | (cd[p + 27] << 24)) >>> 0;
+    const nameLen = cd[p + 28] | (cd[p + 29] << 8);
+    const extraLen = cd[p + 30] | (cd[p + 31] << 8);
+    const commentLen = cd[p + 32] | (cd[p + 33] << 8);
+    let localHeaderOffset = (cd[p + 42] | (cd[p + 43] << 8) | (cd[p + 44] << 16) | (cd[p + 45] << 24)) >>> 0;
+    const nameStart = p + 46;
     const extraStart = nameStart + nameLen;
     const next = extraStart + extraLen + commentLen;
-    if (next > cd.length) throw new UnreadableError(`zip central directory corrupt at entry ${i}`);
-    const name = buf.toString((flags & 0x800) ? 'utf8' : 'latin1', nameStart, extraStart);
+    if (next > n) throw new UnreadableError(`zip central directory corrupt at entry ${i}`);
+    const utf8 = (flags & 0x800) !== 0;
+    const name = NATIVE_SLICES
+      ? (utf8 ? slices.utf8Slice(nameStart, extraStart) : slices.latin1Slice(nameStart, extraStart))
+      : buf.toString(utf8 ? 'utf8' : 'latin1', nameStart, extraStart);
     if (size === 0xffffffff || compressedSize === 0xffffffff || localHeaderOffset === 0xffffffff) {
       let e = extraStart;
       const extraEnd = extraStart + extraLen;

@@ -4,7 +4,7 @@
  *   sniff(head, path, entries, size) → { what, reason }     pure: head = first bytes (≤ 64 KiB)
  *   sniffError(...)                  → UnreadableError       the same as a clean refusal
  */
-import zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { UnreadableError } from '../model';
 
 export interface SniffResult {
@@ -22,6 +22,8 @@ function hex(head: Uint8Array, n = 8): string {
 /** What a gzip stream holds, from its first inflated bytes (best effort). */
 function insideGzip(head: Uint8Array): string | undefined {
   try {
+    // loaded here, for the rare gzip file: every other open is spared loading zlib
+    const zlib = require('node:zlib') as typeof Zlib;
     const out = zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     if (startsWith(out, [0x50, 0x4b, 0x03, 0x04])) return 'a zip archive (a torch.save checkpoint?)';
     if (out[0] === 0x80 && out[1] >= 2 && out[1] <= 5) return 'a pickle (a legacy torch.save checkpoint or pickle file?)';

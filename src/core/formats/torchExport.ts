@@ -9,6 +9,7 @@
 import type { Checkpoint, FormatReader, OpenOptions, StorageInfo, TensorInfo } from '../model';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, readZipFile, type ZipEntry } from '../zip';
+import { NameIndex } from '../zipNames';
 import { isContiguous, memoryFormatOf } from '../layout';
 import type { DTypeName } from '../dtype';
 import { readTorchZip, zipMeta } from './torchZip';
@@ -37,15 +38,11 @@ function ints(v: SymInt[] | undefined): number[] {
 }
 
 function newLayoutPrefix(names: readonly string[]): string | undefined {
-  for (const n of names) {
-    const m = /^(.*?)(?:^|\/)?archive_format$/.exec(n);
-    if (m && (n === 'archive_format' || n.endsWith('/archive_format'))) return n.slice(0, n.length - 'archive_format'.length);
-  }
-  for (const n of names) {
-    const i = n.indexOf('data/weights/model_weights_config.json');
-    if (i >= 0) return n.slice(0, i);
-  }
-  return undefined;
+  const index = NameIndex.of(names);
+  const format = index.firstMatch(/((?:[^\n]*\/)?)archive_format/);
+  if (format) return format[1];
+  const weights = index.firstMatch(/([^\n]*?)data\/weights\/model_weights_config\.json[^\n]*/);
+  return weights ? weights[1] : undefined;
 }
 
 async function readJson(zip: ZipArchive, e: ZipEntry, what: string): Promise<unknown> {
@@ -134,7 +131,7 @@ export const torchExportReader: FormatReader = {
   format: 'torch-export',
   detect(head, _path, entries) {
     if (!looksLikeZip(head) || entries.length === 0) return false;
-    return newLayoutPrefix(entries) !== undefined || entries.some((n) => /(^|\/)serialized_exported_program\.json$/.test(n));
+    return newLayoutPrefix(entries) !== undefined || NameIndex.of(entries).firstMatch(/(?:[^\n]*\/)?serialized_exported_program\.json/) !== null;
   },
   open: openTorchExport,
 };

@@ -17,18 +17,11 @@ import { dtypeInfo, type DTypeName } from '../dtype';
 import { itemsOf, toNumber, type PyValue } from '../pickle/values';
 import { nameTensors, pickleWarnings } from '../naming';
 import { loadStorageFromBytes } from './torchLegacy';
+import { NameIndex } from '../zipNames';
 
 /** The top folder of a torch zip archive (`archive/`, `model/`, …), found from its data.pkl. */
 export function zipPrefix(names: readonly string[], marker = 'data.pkl'): string | undefined {
-  let best: string | undefined;
-  for (const n of names) {
-    if (n === marker) return '';
-    if (n.endsWith(`/${marker}`)) {
-      const p = n.slice(0, n.length - marker.length);
-      if (p.split('/').length === 2 && (best === undefined || p.length < best.length)) best = p;
-    }
-  }
-  return best;
+  return NameIndex.of(names).topPrefix(marker);
 }
 
 export function readText(bytes: Uint8Array): string {
@@ -49,10 +42,12 @@ export async function zipMeta(zip: ZipArchive, prefix: string): Promise<Record<s
     ['storage alignment', `${prefix}.storage_alignment`], ['version', `${prefix}version`],
     ['data version', `${prefix}.data/version`], ['serialization id', `${prefix}.data/serialization_id`],
   ];
-  for (const [k, name] of pairs) {
-    const t = await zipText(zip, name);
+  // read side by side: each is a small positioned read
+  const texts = await Promise.all(pairs.map(([, name]) => zipText(zip, name)));
+  pairs.forEach(([k], i) => {
+    const t = texts[i];
     if (t !== undefined) meta[k] = t;
-  }
+  });
   meta.entries = String(zip.entries.length);
   return meta;
 }
@@ -135,12 +130,12 @@ export const torchZipReader: FormatReader = {
   format: 'torch-zip',
   detect(head, _path, entries) {
     if (!looksLikeZip(head) || entries.length === 0) return false;
-    const prefix = zipPrefix(entries);
+    const names = NameIndex.of(entries);
+    const prefix = names.topPrefix('data.pkl');
     if (prefix === undefined) return false;
-    const set = new Set(entries);
     // TorchScript and .pt2 archives also hold a data.pkl: leave them to their readers
-    if (set.has(`${prefix}constants.pkl`) || entries.some((n) => n.startsWith(`${prefix}code/`))) return false;
-    if (set.has(`${prefix}archive_format`) || entries.some((n) => /(^|\/)serialized_exported_program\.json$|(^|\/)models\/[^/]+\.json$/.test(n))) return false;
+    if (names.has(`${prefix}constants.pkl`) || names.hasPrefix(`${prefix}code/`)) return false;
+    if (names.has(`${prefix}archive_format`) || names.firstMatch(/(?:[^\n]*\/)?(?:serialized_exported_program\.json|models\/[^/\n]+\.json)/)) return false;
     return true;
   },
   open: openTorchZip,

@@ -12,6 +12,7 @@
 import type { Checkpoint, FormatReader, OpenOptions } from '../model';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, readZipFile } from '../zip';
+import { NameIndex } from '../zipNames';
 import { nameTensors, pickleWarnings } from '../naming';
 import { loadZipPickle, zipMeta, zipPrefix } from './torchZip';
 import { PyObject, PyDict, type PyValue } from '../pickle/values';
@@ -178,10 +179,10 @@ export const torchscriptReader: FormatReader = {
   format: 'torchscript',
   detect(head, _path, entries) {
     if (!looksLikeZip(head) || entries.length === 0) return false;
-    const prefix = zipPrefix(entries) ?? zipPrefix(entries, 'constants.pkl');
+    const names = NameIndex.of(entries);
+    const prefix = names.topPrefix('data.pkl') ?? names.topPrefix('constants.pkl');
     if (prefix === undefined) return false;
-    return entries.includes(`${prefix}constants.pkl`) || entries.some((n) => n.startsWith(`${prefix}code/`)) ||
-      entries.includes(`${prefix}bytecode.pkl`);
+    return names.has(`${prefix}constants.pkl`) || names.hasPrefix(`${prefix}code/`) || names.has(`${prefix}bytecode.pkl`);
   },
   open: openTorchScript,
 };

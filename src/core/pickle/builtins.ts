@@ -24,11 +24,13 @@ export function pyStringToBytes(s: string): Uint8Array {
 
 function dictFrom(className: string | undefined, init: PyValue | undefined): PyDict {
   const d = new PyDict(className);
+  if (init === undefined || init === null) return d; // `OrderedDict()`: one per tensor in a torch.save pickle
   if (init instanceof PyDict) {
-    for (const [k, v] of init.entries()) d.set(k, v);
+    for (let i = 0; i < init.keys.length; i++) d.set(init.keys[i], init.values[i]);
   } else {
-    for (const pair of itemsOf(init) ?? []) {
-      const kv = itemsOf(pair);
+    const pairs = itemsOf(init) ?? [];
+    for (let i = 0; i < pairs.length; i++) {
+      const kv = itemsOf(pairs[i]);
       if (kv && kv.length === 2) d.set(kv[0], kv[1]);
     }
   }

@@ -65,8 +65,6 @@ const DEFAULT_LIMITS: PickleLimits = {
   maxLongBytes: 1 << 16,
 };
 
-const MARK = Symbol('mark');
-type StackItem = PyValue | typeof MARK;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
@@ -161,6 +159,14 @@ function parseIntText(text: string, what: string): number | bigint | boolean {
 /** Memo indices below this live in a dense array (pickles number them 0, 1, 2, …); others in a Map. */
 const DENSE_MEMO = 1 << 24;
 
+/** Buffer's own slice decoders (what `toString(encoding, start, end)` ends in, without its argument handling). */
+interface NativeSlices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+const NATIVE_SLICES = typeof (Buffer.prototype as Partial<NativeSlices>).utf8Slice === 'function' &&
+  typeof (Buffer.prototype as Partial<NativeSlices>).latin1Slice === 'function';
+
 /**
  * Strings from a pickle: UTF-8 through Buffer's native decoder (replacement characters for invalid
  * bytes, as TextDecoder's non-fatal mode); a leading BOM goes through TextDecoder, which drops it.
@@ -169,8 +175,24 @@ function utf8At(buf: Buffer, start: number, end: number): string {
   if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
     return decodeUtf8(buf.subarray(start, end), 'str');
   }
-  return buf.toString('utf8', start, end);
+  return NATIVE_SLICES ? (buf as Buffer & NativeSlices).utf8Slice(start, end) : buf.toString('utf8', start, end);
 }
+
+function latin1At(buf: Buffer, start: number, end: number): string {
+  return NATIVE_SLICES ? (buf as Buffer & NativeSlices).latin1Slice(start, end) : buf.toString('latin1', start, end);
+}
+
+/**
+ * The memo indices a pickle reads: a byte per index below `bits.length`, a set for any larger one
+ * (only a hostile or very odd pickle reads those).
+ */
+interface MemoReads {
+  bits: Uint8Array;
+  big: Set<number>;
+}
+
+const u32At = (data: Uint8Array, pos: number): number =>
+  (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
 
 /**
  * The memo indices a pickle ever reads (BINGET / LONG_BINGET), from one pass over its opcodes that builds
@@ -179,14 +201,17 @@ function utf8At(buf: Buffer, start: number, end: number): string {
  * instead of being kept to the end. Undefined (keep everything) for the text GET opcode of protocols
  * 0/1 and for anything this pass does not follow; the machine itself then reports what is wrong.
  */
-function memoReads(data: Uint8Array, start: number): Set<number> | undefined {
-  const reads = new Set<number>();
+function memoReads(data: Uint8Array, start: number): MemoReads | undefined {
   const end = data.length;
+  // no sane pickle memoizes more values than it has bytes
+  const bits = new Uint8Array(Math.min(end, DENSE_MEMO) + 1);
+  const nbits = bits.length;
+  const big = new Set<number>();
   let pos = start;
   while (pos < end) {
     const op = data[pos++];
     switch (op) {
-      case 0x2e: return reads; // STOP
+      case 0x2e: return { bits, big }; // STOP
       case 0x28: case 0x30: case 0x31: case 0x32: case 0x4e: case 0x88: case 0x89: case 0x29: case 0x85:
       case 0x86: case 0x87: case 0x74: case 0x5d: case 0x6c: case 0x7d: case 0x64: case 0x8f: case 0x91:
       case 0x90: case 0x61: case 0x65: case 0x73: case 0x75: case 0x94: case 0x93: case 0x52: case 0x81:
@@ -198,28 +223,26 @@ function memoReads(data: Uint8Array, start: number): Set<number> | undefined {
       case 0x47: case 0x95: pos += 8; break; // BINFLOAT FRAME
       case 0x68: // BINGET
         if (pos >= end) return undefined;
-        reads.add(data[pos++]);
+        bits[data[pos++]] = 1;
         break;
-      case 0x6a: // LONG_BINGET
+      case 0x6a: { // LONG_BINGET
         if (pos + 4 > end) return undefined;
-        reads.add((data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0);
+        const idx = u32At(data, pos);
+        if (idx < nbits) bits[idx] = 1; else big.add(idx);
         pos += 4;
         break;
+      }
       case 0x8a: case 0x55: case 0x8c: case 0x43: // LONG1 SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES
         if (pos >= end) return undefined;
         pos += 1 + data[pos];
         break;
-      case 0x8b: case 0x54: case 0x58: case 0x42: { // LONG4 BINSTRING BINUNICODE BINBYTES
+      case 0x8b: case 0x54: case 0x58: case 0x42: // LONG4 BINSTRING BINUNICODE BINBYTES
         if (pos + 4 > end) return undefined;
-        const n = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
-        pos += 4 + n;
+        pos += 4 + u32At(data, pos);
         break;
-      }
       case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8 BINBYTES8 BYTEARRAY8
         if (pos + 8 > end) return undefined;
-        const lo = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
-        const hi = (data[pos + 4] | (data[pos + 5] << 8) | (data[pos + 6] << 16) | (data[pos + 7] << 24)) >>> 0;
-        pos += 8 + hi * 2 ** 32 + lo;
+        pos += 8 + u32At(data, pos + 4) * 2 ** 32 + u32At(data, pos);
         break;
       }
       case 0x49: case 0x4c: case 0x46: case 0x53: case 0x56: case 0x70: case 0x50: { // one text line
@@ -243,131 +266,179 @@ function memoReads(data: Uint8Array, start: number): Set<number> | undefined {
 }
 
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PickleResult {
-  const limits: PickleLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const maxOps = limits.maxOps;
-  const maxMemo = limits.maxMemo;
-  const maxStringBytes = limits.maxStringBytes;
-  const maxStack = limits.maxStack;
-  const reconstructors = options.reconstructors ?? {};
-  const persistentLoad = options.persistentLoad;
-  const py2Bytes = options.py2Strings === 'bytes';
-  const label = options.label ?? 'pickle';
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const end = data.length;
-  let pos = options.start ?? 0;
-  let stack: StackItem[] = [];
-  const metastack: StackItem[][] = [];
-  let depth = 0;
-  // the memo: a dense array for indices 0, 1, 2, … (an index is in the array iff it is below its length)
-  // values of indices the pickle never reads are not kept (`undefined` holds their place; see memoReads)
-  const memoArr: Array<PyValue | undefined> = [];
-  const memoMap = new Map<number, PyValue | undefined>();
-  let memoCount = 0;
-  const reads = memoReads(data, pos);
-  const globalCounts = new Map<string, number>();
-  const globalCache = new Map<string, PyGlobal>();
-  let ops = 0;
+  return new Machine(data, options).run();
+}
 
-  const fail = (reason: string): never => {
-    throw new UnreadableError(`${reason} (at byte ${pos})`, label);
-  };
-  const truncated = (): never => fail('pickle is truncated');
-  const u64 = (): number => {
-    if (pos + 8 > end) truncated();
-    const lo = view.getUint32(pos, true); const hi = view.getUint32(pos + 4, true);
-    pos += 8;
-    if (hi >= 0x200000) fail('length too large');
+/**
+ * One run of the machine. The stack is flat: values in `st[0 … sp)`, and `marks` holds the stack
+ * positions of the open MARKs (the newest is the fence nothing may be popped below), as in CPython.
+ * The hot loop (`run`) keeps `pos`, `sp` and the fence in locals and writes them back to the fields
+ * before calling an out-of-line method (`rare`, `fail`, …), which works on the fields.
+ */
+class Machine {
+  private readonly limits: PickleLimits;
+  private readonly reconstructors: Record<string, Reconstructor>;
+  private readonly persistentLoad: ((pid: PyValue) => PyValue) | undefined;
+  private readonly py2Bytes: boolean;
+  private readonly label: string;
+  private readonly buf: Buffer;
+  private readonly view: DataView;
+  private readonly end: number;
+  pos: number;
+  private readonly st: PyValue[] = [];
+  sp = 0;
+  private readonly marks: number[] = [];
+  private mp = 0;
+  // the memo: a dense array for indices 0, 1, 2, … (an index is in the array iff it is below its length);
+  // values of indices the pickle never reads are not kept (`undefined` holds their place; see memoReads)
+  private readonly memoArr: Array<PyValue | undefined> = [];
+  private readonly memoMap = new Map<number, PyValue | undefined>();
+  private memoCount = 0;
+  private readonly reads: MemoReads | undefined;
+  private readonly globalCounts = new Map<string, number>();
+  private readonly globalCache = new Map<string, PyGlobal>();
+  private readonly ctx: CallContext;
+
+  constructor(private readonly data: Uint8Array, options: UnpickleOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.reconstructors = options.reconstructors ?? {};
+    this.persistentLoad = options.persistentLoad;
+    this.py2Bytes = options.py2Strings === 'bytes';
+    this.label = options.label ?? 'pickle';
+    this.buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.end = data.length;
+    this.pos = options.start ?? 0;
+    this.reads = memoReads(data, this.pos);
+    this.ctx = { call: (fn, args, kwargs) => this.callGlobal(fn, args, 'reduce', kwargs) };
+  }
+
+  private fail(reason: string): never {
+    throw new UnreadableError(`${reason} (at byte ${this.pos})`, this.label);
+  }
+
+  private truncated(): never {
+    return this.fail('pickle is truncated');
+  }
+
+  /** the newest MARK's position: values below it belong to an outer frame */
+  private fence(): number {
+    return this.mp > 0 ? this.marks[this.mp - 1] : 0;
+  }
+
+  private push(v: PyValue): void {
+    this.st[this.sp++] = v;
+  }
+
+  private pop(): PyValue {
+    if (this.sp <= this.fence()) this.underflow();
+    return this.st[--this.sp] as PyValue;
+  }
+
+  private top(): PyValue {
+    if (this.sp <= this.fence()) this.underflow();
+    return this.st[this.sp - 1] as PyValue;
+  }
+
+  /** popping from an empty stack, or below the newest MARK */
+  private underflow(): never {
+    return this.fail('pickle stack underflow');
+  }
+
+  private pushMark(): void {
+    if (this.mp >= this.limits.maxStack) this.fail('pickle nesting too deep');
+    this.marks[this.mp++] = this.sp;
+  }
+
+  /** the values above the newest MARK, which is removed */
+  private popMark(): PyValue[] {
+    if (this.mp === 0) this.fail('MARK missing');
+    const m = this.marks[--this.mp];
+    const items = this.st.slice(m, this.sp) as PyValue[];
+    this.sp = m;
+    return items;
+  }
+
+  private u64(): number {
+    if (this.pos + 8 > this.end) this.truncated();
+    const lo = this.view.getUint32(this.pos, true); const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    if (hi >= 0x200000) this.fail('length too large');
     return hi * 2 ** 32 + lo;
-  };
-  const bytes = (n: number): Uint8Array => {
-    if (n > maxStringBytes) fail(`string of ${n} bytes exceeds the limit`);
-    if (n < 0 || pos + n > end) truncated();
-    const b = data.subarray(pos, pos + n);
-    pos += n;
+  }
+
+  private bytes(n: number): Uint8Array {
+    if (n > this.limits.maxStringBytes) this.fail(`string of ${n} bytes exceeds the limit`);
+    if (n < 0 || this.pos + n > this.end) this.truncated();
+    const b = this.data.subarray(this.pos, this.pos + n);
+    this.pos += n;
     return b;
-  };
+  }
+
   /** UTF-8 text of the next `n` bytes */
-  const text = (n: number): string => {
-    if (n > maxStringBytes) fail(`string of ${n} bytes exceeds the limit`);
-    if (n < 0 || pos + n > end) truncated();
-    const s = utf8At(buf, pos, pos + n);
-    pos += n;
+  private text(n: number): string {
+    if (n > this.limits.maxStringBytes) this.fail(`string of ${n} bytes exceeds the limit`);
+    if (n < 0 || this.pos + n > this.end) this.truncated();
+    const s = utf8At(this.buf, this.pos, this.pos + n);
+    this.pos += n;
     return s;
-  };
-  const line = (): string => {
-    const nl = data.indexOf(0x0a, pos);
-    if (nl < 0) fail('pickle is truncated (no newline)');
-    const s = buf.toString('latin1', pos, nl);
-    pos = nl + 1;
+  }
+
+  private line(): string {
+    const nl = this.data.indexOf(0x0a, this.pos);
+    if (nl < 0) this.fail('pickle is truncated (no newline)');
+    const s = latin1At(this.buf, this.pos, nl);
+    this.pos = nl + 1;
     return s;
-  };
-  const tooDeep = (): never => fail('pickle stack too deep');
-  const pop = (): PyValue => {
-    if (stack.length === 0) fail('pickle stack underflow');
-    const v = stack.pop() as StackItem;
-    if (v === MARK) fail('unexpected MARK');
-    return v as PyValue;
-  };
-  const top = (): PyValue => {
-    if (stack.length === 0) fail('pickle stack underflow');
-    const v = stack[stack.length - 1];
-    if (v === MARK) fail('unexpected MARK');
-    return v as PyValue;
-  };
-  const popMark = (): PyValue[] => {
-    const items = stack;
-    const prev = metastack.pop();
-    if (!prev) fail('MARK missing');
-    stack = prev as StackItem[];
-    depth -= stack.length;
-    for (let i = 0; i < items.length; i++) if (items[i] === MARK) fail('unexpected MARK');
-    return items as PyValue[];
-  };
-  const memoPut = (idx: number, value: PyValue): void => {
-    const v = reads === undefined || reads.has(idx) ? value : undefined;
-    if (idx < memoArr.length) { memoArr[idx] = v; return; }
-    if (idx === memoArr.length && idx < DENSE_MEMO && !memoMap.has(idx)) {
-      if (memoCount >= maxMemo) fail('pickle memo too large');
-      memoCount++;
-      memoArr.push(v);
+  }
+
+  private memoPut(idx: number, value: PyValue): void {
+    const r = this.reads;
+    const keep = r === undefined || (idx < r.bits.length ? r.bits[idx] !== 0 : r.big.has(idx));
+    const v = keep ? value : undefined;
+    const arr = this.memoArr;
+    if (idx < arr.length) { arr[idx] = v; return; }
+    if (idx === arr.length && idx < DENSE_MEMO && !this.memoMap.has(idx)) {
+      if (this.memoCount >= this.limits.maxMemo) this.fail('pickle memo too large');
+      this.memoCount++;
+      arr.push(v);
       return;
     }
-    if (!memoMap.has(idx)) {
-      if (memoCount >= maxMemo) fail('pickle memo too large');
-      memoCount++;
+    if (!this.memoMap.has(idx)) {
+      if (this.memoCount >= this.limits.maxMemo) this.fail('pickle memo too large');
+      this.memoCount++;
     }
-    memoMap.set(idx, v);
-  };
-  const memoGet = (idx: number): PyValue => {
-    const v = idx < memoArr.length ? memoArr[idx] : memoMap.get(idx);
-    if (v === undefined) fail(`memo key ${idx} missing`);
-    return v as PyValue;
-  };
-  const py2String = (b: Uint8Array): PyValue => (py2Bytes ? new PyBytes(b) : decodePy2(b));
+    this.memoMap.set(idx, v);
+  }
 
-  const useGlobal = (module: string, name: string): PyGlobal => {
+  private memoGet(idx: number): PyValue {
+    const v = idx < this.memoArr.length ? this.memoArr[idx] : this.memoMap.get(idx);
+    if (v === undefined) this.fail(`memo key ${idx} missing`);
+    return v as PyValue;
+  }
+
+  private py2String(b: Uint8Array): PyValue {
+    return this.py2Bytes ? new PyBytes(b) : decodePy2(b);
+  }
+
+  private useGlobal(module: string, name: string): PyGlobal {
     const key = `${module}\n${name}`;
-    let g = globalCache.get(key);
+    let g = this.globalCache.get(key);
     if (g === undefined) {
       g = new PyGlobal(module, name);
-      globalCache.set(key, g);
+      this.globalCache.set(key, g);
     }
     const full = g.fullName;
-    globalCounts.set(full, (globalCounts.get(full) ?? 0) + 1);
+    this.globalCounts.set(full, (this.globalCounts.get(full) ?? 0) + 1);
     return g;
-  };
+  }
 
-  const ctx: CallContext = {
-    call: (fn, args, kwargs) => callGlobal(fn, args, 'reduce', kwargs),
-  };
-
-  function callGlobal(fn: PyValue, args: PyValue[], via: 'reduce' | 'newobj' | 'inst', kwargs?: PyDict): PyValue {
+  private callGlobal(fn: PyValue, args: PyValue[], via: 'reduce' | 'newobj' | 'inst', kwargs?: PyDict): PyValue {
     if (fn instanceof PyGlobal) {
-      const r = reconstructors[fn.fullName];
+      const r = this.reconstructors[fn.fullName];
       if (r) {
         try {
-          return r(args, ctx, kwargs);
+          return r(args, this.ctx, kwargs);
         } catch (err) {
           if (err instanceof UnreadableError) throw err;
           // a reconstructor that cannot make sense of its arguments leaves a placeholder
@@ -381,7 +452,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     return new PyObject(`<call of ${name}>`, args, via, kwargs);
   }
 
-  function build(obj: PyValue, state: PyValue): void {
+  private build(obj: PyValue, state: PyValue): void {
     if (obj instanceof PyObject) {
       if (obj.state instanceof PyDict && state instanceof PyDict) {
         for (const [k, v] of state.entries()) obj.state.set(k, v);
@@ -396,22 +467,22 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     // BUILD on anything else (a list, a number) is ignored, as nothing is executed
   }
 
-  function setItems(target: PyValue, items: PyValue[]): void {
-    if (items.length % 2) fail('odd number of items for SETITEMS');
+  private setItems(target: PyValue, items: PyValue[]): void {
+    if (items.length % 2) this.fail('odd number of items for SETITEMS');
     let dict: PyDict | undefined;
     if (target instanceof PyDict) dict = target;
     else if (target instanceof PyObject) dict = target.dictItems ??= new PyDict();
-    else fail('SETITEM on a non-dict');
+    else this.fail('SETITEM on a non-dict');
     for (let i = 0; i < items.length; i += 2) (dict as PyDict).set(items[i], items[i + 1]);
   }
 
-  function setItem(target: PyValue, k: PyValue, v: PyValue): void {
+  private setItem(target: PyValue, k: PyValue, v: PyValue): void {
     if (target instanceof PyDict) target.set(k, v);
     else if (target instanceof PyObject) (target.dictItems ??= new PyDict()).set(k, v);
-    else fail('SETITEM on a non-dict');
+    else this.fail('SETITEM on a non-dict');
   }
 
-  function appendItems(target: PyValue, items: PyValue[]): void {
+  private appendItems(target: PyValue, items: PyValue[]): void {
     if (Array.isArray(target)) {
       for (let i = 0; i < items.length; i++) target.push(items[i]);
     } else if (target instanceof PyObject) {
@@ -420,297 +491,379 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): Pickl
     } else if (target instanceof PySet) {
       for (let i = 0; i < items.length; i++) target.items.push(items[i]);
     } else {
-      fail('APPEND on a non-list');
+      this.fail('APPEND on a non-list');
     }
   }
 
-  function append(target: PyValue, v: PyValue): void {
+  private append(target: PyValue, v: PyValue): void {
     if (Array.isArray(target)) target.push(v);
     else if (target instanceof PyObject) (target.listItems ??= []).push(v);
     else if (target instanceof PySet) target.items.push(v);
-    else fail('APPEND on a non-list');
+    else this.fail('APPEND on a non-list');
   }
 
-  /** the rarely used opcodes, kept out of the hot loop */
-  function rare(op: number): void {
+  /** the end of the pickle: its value and the globals it used */
+  private finish(): PickleResult {
+    const value = this.pop();
+    const globals: GlobalUse[] = [...this.globalCounts].map(([name, count]) => ({ name, count, unsafe: !isWeightsOnlySafe(name) }));
+    return { value, end: this.pos, globals };
+  }
+
+  /** Every opcode the hot loop does not run inline (works on the fields; pushes at most one value). */
+  private rare(op: number): void {
+    const data = this.data;
+    const end = this.end;
     switch (op) {
       case 0x80: { // PROTO
-        if (pos >= end) truncated();
-        const p = data[pos++];
-        if (p > 5) fail(`unsupported pickle protocol ${p}`);
+        if (this.pos >= end) this.truncated();
+        const p = data[this.pos++];
+        if (p > 5) this.fail(`unsupported pickle protocol ${p}`);
         break;
       }
       case 0x95: // FRAME
-        u64();
+        this.u64();
         break;
       case 0x30: // POP
-        if (stack.length === 0) fail('pickle stack underflow');
-        if (stack[stack.length - 1] === MARK) popMark(); else stack.pop();
+        if (this.sp > this.fence()) this.sp--;
+        else if (this.mp > 0) this.mp--; // the top of the stack is a MARK
+        else this.fail('pickle stack underflow');
         break;
       case 0x31: // POP_MARK
-        popMark();
+        this.popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        this.push(this.top());
         break;
-      case 0x49: stack.push(parseIntText(line(), 'INT')); break; // INT
-      case 0x4c: stack.push(parseIntText(line(), 'LONG')); break; // LONG
+      case 0x49: this.push(parseIntText(this.line(), 'INT')); break; // INT
+      case 0x4c: this.push(parseIntText(this.line(), 'LONG')); break; // LONG
       case 0x8a: { // LONG1
-        if (pos >= end) truncated();
-        const n = data[pos++];
-        stack.push(intFromLE(bytes(n)));
+        if (this.pos >= end) this.truncated();
+        const n = data[this.pos++];
+        this.push(intFromLE(this.bytes(n)));
         break;
       }
       case 0x8b: { // LONG4
-        if (pos + 4 > end) truncated();
-        const n = view.getInt32(pos, true); pos += 4;
-        if (n < 0) fail('negative LONG4 length');
-        if (n > limits.maxLongBytes) fail(`integer of ${n} bytes exceeds the limit`);
-        stack.push(intFromLE(bytes(n)));
+        if (this.pos + 4 > end) this.truncated();
+        const n = this.view.getInt32(this.pos, true); this.pos += 4;
+        if (n < 0) this.fail('negative LONG4 length');
+        if (n > this.limits.maxLongBytes) this.fail(`integer of ${n} bytes exceeds the limit`);
+        this.push(intFromLE(this.bytes(n)));
         break;
       }
       case 0x46: { // FLOAT
-        const t = line().trim().toLowerCase();
+        const t = this.line().trim().toLowerCase();
         const v = t === 'inf' || t === 'infinity' ? Infinity : t === '-inf' || t === '-infinity' ? -Infinity : Number(t);
-        stack.push(Number.isNaN(v) && !/^-?nan$/.test(t) ? fail('bad FLOAT literal') : v);
+        this.push(Number.isNaN(v) && !/^-?nan$/.test(t) ? this.fail('bad FLOAT literal') : v);
         break;
       }
       case 0x53: { // STRING
-        const raw = line().trim();
+        const raw = this.line().trim();
         const q = raw[0];
-        if (raw.length < 2 || (q !== "'" && q !== '"') || raw[raw.length - 1] !== q) fail('bad STRING literal');
-        stack.push(py2String(unescapePyString(raw.slice(1, -1))));
+        if (raw.length < 2 || (q !== "'" && q !== '"') || raw[raw.length - 1] !== q) this.fail('bad STRING literal');
+        this.push(this.py2String(unescapePyString(raw.slice(1, -1))));
         break;
       }
       case 0x54: { // BINSTRING
-        if (pos + 4 > end) truncated();
-        const n = view.getInt32(pos, true); pos += 4;
-        if (n < 0) fail('negative BINSTRING length');
-        stack.push(py2String(bytes(n)));
+        if (this.pos + 4 > end) this.truncated();
+        const n = this.view.getInt32(this.pos, true); this.pos += 4;
+        if (n < 0) this.fail('negative BINSTRING length');
+        this.push(this.py2String(this.bytes(n)));
         break;
       }
       case 0x55: { // SHORT_BINSTRING
-        if (pos >= end) truncated();
-        const n = data[pos++];
-        stack.push(py2String(bytes(n)));
+        if (this.pos >= end) this.truncated();
+        const n = data[this.pos++];
+        this.push(this.py2String(this.bytes(n)));
         break;
       }
-      case 0x56: stack.push(rawUnicodeEscape(line())); break; // UNICODE
-      case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
+      case 0x56: this.push(rawUnicodeEscape(this.line())); break; // UNICODE
+      case 0x58: { // BINUNICODE
+        if (this.pos + 4 > end) this.truncated();
+        const n = this.view.getUint32(this.pos, true); this.pos += 4;
+        this.push(this.text(n));
+        break;
+      }
+      case 0x8d: this.push(this.text(this.u64())); break; // BINUNICODE8
       case 0x42: { // BINBYTES
-        if (pos + 4 > end) truncated();
-        const n = view.getUint32(pos, true); pos += 4;
-        stack.push(new PyBytes(bytes(n)));
+        if (this.pos + 4 > end) this.truncated();
+        const n = this.view.getUint32(this.pos, true); this.pos += 4;
+        this.push(new PyBytes(this.bytes(n)));
         break;
       }
       case 0x43: { // SHORT_BINBYTES
-        if (pos >= end) truncated();
-        const n = data[pos++];
-        stack.push(new PyBytes(bytes(n)));
+        if (this.pos >= end) this.truncated();
+        const n = data[this.pos++];
+        this.push(new PyBytes(this.bytes(n)));
         break;
       }
-      case 0x8e: stack.push(new PyBytes(bytes(u64()))); break; // BINBYTES8
-      case 0x96: stack.push(new PyBytes(bytes(u64()), true)); break; // BYTEARRAY8
-      case 0x97: fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
+      case 0x8e: this.push(new PyBytes(this.bytes(this.u64()))); break; // BINBYTES8
+      case 0x96: this.push(new PyBytes(this.bytes(this.u64()), true)); break; // BYTEARRAY8
+      case 0x97: this.fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
       case 0x98: break; // READONLY_BUFFER: no-op on our bytes
-      case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
+      case 0x6c: { const l = this.popMark(); this.push(l); break; } // LIST
       case 0x64: { // DICT
-        const items = popMark();
+        const items = this.popMark();
         const d = new PyDict();
-        setItems(d, items);
-        stack.push(d);
+        this.setItems(d, items);
+        this.push(d);
         break;
       }
-      case 0x8f: stack.push(new PySet([])); break; // EMPTY_SET
-      case 0x91: { const f = new PySet(popMark(), true); stack.push(f); break; } // FROZENSET
+      case 0x8f: this.push(new PySet([])); break; // EMPTY_SET
+      case 0x91: { const f = new PySet(this.popMark(), true); this.push(f); break; } // FROZENSET
       case 0x90: { // ADDITEMS
-        const items = popMark();
-        const s = top();
-        if (!(s instanceof PySet)) fail('ADDITEMS on a non-set');
+        const items = this.popMark();
+        const s = this.top();
+        if (!(s instanceof PySet)) this.fail('ADDITEMS on a non-set');
         for (const it of items) (s as PySet).items.push(it);
         break;
       }
-      case 0x70: memoPut(Number(parseIntText(line(), 'PUT')), top()); break; // PUT
-      case 0x67: stack.push(memoGet(Number(parseIntText(line(), 'GET')))); break; // GET
+      case 0x70: this.memoPut(Number(parseIntText(this.line(), 'PUT')), this.top()); break; // PUT
+      case 0x67: this.push(this.memoGet(Number(parseIntText(this.line(), 'GET')))); break; // GET
+      case 0x94: this.memoPut(this.memoCount, this.top()); break; // MEMOIZE
+      case 0x6a: { // LONG_BINGET
+        if (this.pos + 4 > end) this.truncated();
+        const idx = this.view.getUint32(this.pos, true);
+        this.pos += 4;
+        this.push(this.memoGet(idx));
+        break;
+      }
       case 0x63: { // GLOBAL
-        const module = line();
-        const name = line();
-        stack.push(useGlobal(module, name));
+        const module = this.line();
+        const name = this.line();
+        this.push(this.useGlobal(module, name));
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = this.pop();
+        const module = this.pop();
+        if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings');
+        this.push(this.useGlobal(module as string, name as string));
         break;
       }
       case 0x82: case 0x83: case 0x84: { // EXT1/2/4
         const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
-        if (pos + n > end) truncated();
-        const code = op === 0x82 ? data[pos] : op === 0x83 ? view.getUint16(pos, true) : view.getInt32(pos, true);
-        pos += n;
-        stack.push(useGlobal('copyreg._extension_registry', String(code)));
+        if (this.pos + n > end) this.truncated();
+        const code = op === 0x82 ? data[this.pos] : op === 0x83 ? this.view.getUint16(this.pos, true) : this.view.getInt32(this.pos, true);
+        this.pos += n;
+        this.push(this.useGlobal('copyreg._extension_registry', String(code)));
         break;
       }
       case 0x81: { // NEWOBJ
-        const args = pop();
-        const cls = pop();
-        stack.push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj'));
+        const args = this.pop();
+        const cls = this.pop();
+        this.push(this.callGlobal(cls, itemsOf(args) ?? [args], 'newobj'));
         break;
       }
       case 0x92: { // NEWOBJ_EX
-        const kwargs = pop();
-        const args = pop();
-        const cls = pop();
-        stack.push(callGlobal(cls, itemsOf(args) ?? [args], 'newobj', kwargs instanceof PyDict ? kwargs : undefined));
+        const kwargs = this.pop();
+        const args = this.pop();
+        const cls = this.pop();
+        this.push(this.callGlobal(cls, itemsOf(args) ?? [args], 'newobj', kwargs instanceof PyDict ? kwargs : undefined));
         break;
       }
       case 0x69: { // INST
-        const module = line();
-        const name = line();
-        const args = popMark();
-        const made = callGlobal(useGlobal(module, name), args, 'inst');
-        stack.push(made);
+        const module = this.line();
+        const name = this.line();
+        const args = this.popMark();
+        this.push(this.callGlobal(this.useGlobal(module, name), args, 'inst'));
         break;
       }
       case 0x6f: { // OBJ
-        const items = popMark();
-        if (items.length === 0) fail('OBJ without a class');
-        const made = callGlobal(items[0], items.slice(1), 'inst');
-        stack.push(made);
+        const items = this.popMark();
+        if (items.length === 0) this.fail('OBJ without a class');
+        this.push(this.callGlobal(items[0], items.slice(1), 'inst'));
         break;
       }
       case 0x50: { // PERSID
-        const pid = line();
-        stack.push(persistentLoad ? persistentLoad(pid) : new PyObject('persistent_id', [pid]));
-        break;
-      }
-      default:
-        fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
-    }
-  }
-
-  // NB: `stack.push(f())` evaluates `stack` before f(); popMark() replaces `stack`, so its result goes
-  // through a local first.
-  // The hot loop: the opcodes a torch.save pickle is made of, inline; everything else goes to `rare`.
-  // Every push is checked against maxStack here (pushes in `rare` are at most one per opcode, so the
-  // check at the top of the loop bounds them too).
-  for (;;) {
-    if (++ops > maxOps) fail('pickle exceeds the operation limit');
-    if (pos >= end) fail('pickle is truncated (no STOP)');
-    if (stack.length + depth >= maxStack) tooDeep();
-    const op = data[pos++];
-    switch (op) {
-      case 0x2e: { // STOP
-        const value = pop();
-        const globals: GlobalUse[] = [...globalCounts].map(([name, count]) => ({ name, count, unsafe: !isWeightsOnlySafe(name) }));
-        return { value, end: pos, globals };
-      }
-      case 0x28: // MARK
-        if (metastack.length >= maxStack) fail('pickle nesting too deep');
-        depth += stack.length;
-        metastack.push(stack);
-        stack = [];
-        break;
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: // BININT1
-        if (pos >= end) truncated();
-        stack.push(data[pos++]);
-        break;
-      case 0x4d: // BININT2
-        if (pos + 2 > end) truncated();
-        stack.push(data[pos] | (data[pos + 1] << 8));
-        pos += 2;
-        break;
-      case 0x4a: // BININT
-        if (pos + 4 > end) truncated();
-        stack.push(data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24));
-        pos += 4;
-        break;
-      case 0x47: // BINFLOAT (big-endian)
-        if (pos + 8 > end) truncated();
-        stack.push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      case 0x8c: { // SHORT_BINUNICODE
-        if (pos >= end) truncated();
-        const n = data[pos++];
-        if (pos + n > end) truncated();
-        stack.push(utf8At(buf, pos, pos + n));
-        pos += n;
-        break;
-      }
-      case 0x58: { // BINUNICODE
-        if (pos + 4 > end) truncated();
-        const n = view.getUint32(pos, true); pos += 4;
-        stack.push(text(n));
-        break;
-      }
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x61: { const v = pop(); append(top(), v); break; } // APPEND
-      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItem(top(), k, v); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x71: // BINPUT
-        if (pos >= end) truncated();
-        memoPut(data[pos++], top());
-        break;
-      case 0x72: // LONG_BINPUT
-        if (pos + 4 > end) truncated();
-        memoPut(view.getUint32(pos, true), top());
-        pos += 4;
-        break;
-      case 0x94: memoPut(memoCount, top()); break; // MEMOIZE
-      case 0x68: // BINGET
-        if (pos >= end) truncated();
-        stack.push(memoGet(data[pos++]));
-        break;
-      case 0x6a: // LONG_BINGET
-        if (pos + 4 > end) truncated();
-        stack.push(memoGet(view.getUint32(pos, true)));
-        pos += 4;
-        break;
-      case 0x93: { // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(useGlobal(module as string, name as string));
-        break;
-      }
-      case 0x52: { // REDUCE
-        const args = pop();
-        const fn = pop();
-        const list = itemsOf(args);
-        stack.push(callGlobal(fn, list ?? [args], 'reduce'));
-        break;
-      }
-      case 0x62: { // BUILD
-        const state = pop();
-        build(top(), state);
+        const pid = this.line();
+        this.push(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
         break;
       }
       case 0x51: { // BINPERSID
-        const pid = pop();
-        stack.push(persistentLoad ? persistentLoad(pid) : new PyObject('persistent_id', [pid]));
+        const pid = this.pop();
+        this.push(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
         break;
       }
-      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE
-      // Every other opcode, listed so that this switch stays dense enough for V8 to compile it to a jump
-      // table (a sparse switch becomes a chain of comparisons, run for every opcode).
-      case 0x80: case 0x95: case 0x30: case 0x31: case 0x32: case 0x49: case 0x4c: case 0x8a: case 0x8b:
-      case 0x46: case 0x53: case 0x54: case 0x55: case 0x56: case 0x8d: case 0x42: case 0x43: case 0x8e:
-      case 0x96: case 0x97: case 0x98: case 0x6c: case 0x64: case 0x8f: case 0x91: case 0x90: case 0x70:
-      case 0x67: case 0x63: case 0x82: case 0x83: case 0x84: case 0x81: case 0x92: case 0x69: case 0x6f:
-      case 0x50:
-        rare(op);
+      case 0x4e: this.push(null); break; // NONE
+      case 0x88: this.push(true); break; // NEWTRUE
+      case 0x5d: this.push([]); break; // EMPTY_LIST
+      case 0x87: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b, c])); break; } // TUPLE3
+      case 0x47: // BINFLOAT (big-endian)
+        if (this.pos + 8 > end) this.truncated();
+        this.push(this.view.getFloat64(this.pos, false));
+        this.pos += 8;
         break;
+      case 0x61: { const v = this.pop(); this.append(this.top(), v); break; } // APPEND
+      case 0x65: { const items = this.popMark(); this.appendItems(this.top(), items); break; } // APPENDS
+      case 0x73: { const v = this.pop(); const k = this.pop(); this.setItem(this.top(), k, v); break; } // SETITEM
+      case 0x75: { const items = this.popMark(); this.setItems(this.top(), items); break; } // SETITEMS
+      case 0x62: { const state = this.pop(); this.build(this.top(), state); break; } // BUILD
       default:
-        rare(op); // unknown opcodes: rare() reports them
+        this.fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')}`);
+    }
+  }
+
+  /**
+   * The hot loop: the opcodes that make up most of a torch.save pickle run inline, on locals; every
+   * other opcode goes to `rare` with the state written back to the fields first. Every push is checked
+   * against maxStack at the top of the loop (an opcode pushes at most one value).
+   */
+  run(): PickleResult {
+    const data = this.data;
+    const end = this.end;
+    const st = this.st;
+    const marks = this.marks;
+    const memoArr = this.memoArr;
+    const maxOps = this.limits.maxOps;
+    const maxStack = this.limits.maxStack;
+    const maxMemo = this.limits.maxMemo;
+    const maxStringBytes = this.limits.maxStringBytes;
+    const reads = this.reads;
+    const bits = reads ? reads.bits : undefined;
+    const nbits = bits ? bits.length : 0;
+    const buf = this.buf;
+    let pos = this.pos;
+    let sp = 0;
+    let fence = 0; // the newest MARK's stack position (0 without one)
+    let ops = 0;
+    for (;;) {
+      if (++ops > maxOps) { this.pos = pos; this.fail('pickle exceeds the operation limit'); }
+      if (pos >= end) { this.pos = pos; this.fail('pickle is truncated (no STOP)'); }
+      if (sp >= maxStack) { this.pos = pos; this.fail('pickle stack too deep'); }
+      const op = data[pos++];
+      switch (op) {
+        case 0x28: // MARK
+          if (this.mp >= maxStack) { this.pos = pos; this.fail('pickle nesting too deep'); }
+          marks[this.mp++] = sp;
+          fence = sp;
+          break;
+        case 0x89: st[sp++] = false; break; // NEWFALSE
+        case 0x4b: // BININT1
+          if (pos >= end) { this.pos = pos; this.truncated(); }
+          st[sp++] = data[pos++];
+          break;
+        case 0x4d: // BININT2
+          if (pos + 2 > end) { this.pos = pos; this.truncated(); }
+          st[sp++] = data[pos] | (data[pos + 1] << 8);
+          pos += 2;
+          break;
+        case 0x4a: // BININT
+          if (pos + 4 > end) { this.pos = pos; this.truncated(); }
+          st[sp++] = data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24);
+          pos += 4;
+          break;
+        case 0x8c: { // SHORT_BINUNICODE
+          if (pos >= end) { this.pos = pos; this.truncated(); }
+          const n = data[pos++];
+          if (pos + n > end) { this.pos = pos; this.truncated(); }
+          st[sp++] = utf8At(buf, pos, pos + n);
+          pos += n;
+          break;
+        }
+        case 0x58: { // BINUNICODE
+          if (pos + 4 > end) { this.pos = pos; this.truncated(); }
+          const n = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
+          pos += 4;
+          if (n > maxStringBytes) { this.pos = pos; this.fail(`string of ${n} bytes exceeds the limit`); }
+          if (pos + n > end) { this.pos = pos; this.truncated(); }
+          st[sp++] = utf8At(buf, pos, pos + n);
+          pos += n;
+          break;
+        }
+        case 0x29: st[sp++] = new PyTuple([]); break; // EMPTY_TUPLE
+        case 0x85: // TUPLE1
+          if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
+          st[sp - 1] = new PyTuple([st[sp - 1] as PyValue]);
+          break;
+        case 0x86: { // TUPLE2
+          if (sp - 1 <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
+          const b = st[--sp] as PyValue;
+          st[sp - 1] = new PyTuple([st[sp - 1] as PyValue, b]);
+          break;
+        }
+        case 0x74: { // TUPLE
+          if (this.mp === 0) { this.pos = pos; this.fail('MARK missing'); }
+          const m = marks[--this.mp];
+          const t = new PyTuple(st.slice(m, sp));
+          sp = m;
+          st[sp++] = t;
+          fence = this.mp > 0 ? marks[this.mp - 1] : 0;
+          break;
+        }
+        case 0x7d: st[sp++] = new PyDict(); break; // EMPTY_DICT
+        case 0x71: // BINPUT
+        case 0x72: { // LONG_BINPUT
+          let idx: number;
+          if (op === 0x71) {
+            if (pos >= end) { this.pos = pos; this.truncated(); }
+            idx = data[pos++];
+          } else {
+            if (pos + 4 > end) { this.pos = pos; this.truncated(); }
+            idx = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
+            pos += 4;
+          }
+          if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
+          // a value nobody reads again is not kept (see memoReads)
+          const keep = bits === undefined || (idx < nbits ? bits[idx] !== 0 : (reads as MemoReads).big.has(idx));
+          if (idx < memoArr.length) {
+            memoArr[idx] = keep ? st[sp - 1] : undefined;
+          } else if (idx === memoArr.length && idx < DENSE_MEMO && this.memoMap.size === 0 && this.memoCount < maxMemo) {
+            this.memoCount++; // the next index, as picklers number them
+            memoArr.push(keep ? st[sp - 1] : undefined);
+          } else {
+            this.pos = pos;
+            this.sp = sp;
+            this.memoPut(idx, st[sp - 1] as PyValue);
+          }
+          break;
+        }
+        case 0x68: { // BINGET
+          if (pos >= end) { this.pos = pos; this.truncated(); }
+          const idx = data[pos++];
+          let v = idx < memoArr.length ? memoArr[idx] : undefined;
+          if (v === undefined) { this.pos = pos; v = this.memoGet(idx); } // in the Map, or missing
+          st[sp++] = v;
+          break;
+        }
+        case 0x52: { // REDUCE
+          if (sp - 1 <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
+          const args = st[--sp] as PyValue;
+          const fn = st[sp - 1] as PyValue;
+          this.pos = pos;
+          this.sp = sp;
+          st[sp - 1] = this.callGlobal(fn, args instanceof PyTuple ? args.items : Array.isArray(args) ? args : [args], 'reduce');
+          break;
+        }
+        case 0x51: // BINPERSID
+          if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
+          this.pos = pos;
+          this.sp = sp;
+          st[sp - 1] = this.persistentLoad ? this.persistentLoad(st[sp - 1] as PyValue) : new PyObject('persistent_id', [st[sp - 1] as PyValue]);
+          break;
+        case 0x2e: // STOP
+          this.pos = pos;
+          this.sp = sp;
+          return this.finish();
+        // Every other opcode runs out of line. They are listed so that this switch stays dense enough for
+        // V8 to compile it to a jump table (a sparse switch becomes a chain of comparisons, run for every
+        // opcode); unknown opcodes go the same way and `rare` reports them.
+        case 0x30: case 0x31: case 0x32: case 0x42: case 0x43: case 0x46: case 0x47: case 0x49: case 0x4c:
+        case 0x4e: case 0x50: case 0x53: case 0x54: case 0x55: case 0x56: case 0x5d: case 0x61: case 0x62:
+        case 0x63: case 0x64: case 0x65: case 0x67: case 0x69: case 0x6a: case 0x6c: case 0x6f: case 0x70:
+        case 0x73: case 0x75: case 0x80: case 0x81: case 0x82: case 0x83: case 0x84: case 0x87: case 0x88:
+        case 0x8a: case 0x8b: case 0x8d: case 0x8e: case 0x8f: case 0x90: case 0x91: case 0x92: case 0x93:
+        case 0x94: case 0x95: case 0x96: case 0x97: case 0x98:
+        default:
+          this.pos = pos;
+          this.sp = sp;
+          this.rare(op);
+          pos = this.pos;
+          sp = this.sp;
+          fence = this.mp > 0 ? marks[this.mp - 1] : 0;
+      }
     }
   }
 }
-
 /** Quick check that bytes look like a pickle: PROTO 2–5, or a protocol 0/1 opening opcode. */
 export function looksLikePickle(head: Uint8Array): boolean {
   if (head.length < 2) return false;
