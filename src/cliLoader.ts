@@ -11,7 +11,7 @@
  *
  * `inspect` without `--stats` is one short pass over a pickle: V8's optimizing compiler would spend
  * more time compiling (and re-compiling after deopts) the pickle machine than it saves, so that run
- * tiers up later (`--interrupt-budget`); a huge pickle still gets optimized code. Not for `--stats`,
+ * tiers up later (`--interrupt-budget`, on Node 20's V8); a huge pickle still gets optimized code. Not for `--stats`,
  * whose worker loops need early tier-up. The flag is set before the bundle is compiled (V8 keys code
  * caches by its flags, so each variant has its own cache file).
  */
@@ -38,7 +38,10 @@ function cacheDir(): string | undefined {
 function load(): void {
   const argv = process.argv.slice(2);
   const listing = argv[0] === 'inspect' && !argv.includes('--stats');
-  const flags = listing ? '--interrupt-budget=16777216' : '';
+  // V8 11 (Node 20) only: later V8s tier up differently (Maglev) and do not know the flag (setting an
+  // unknown flag prints an error)
+  const oldTiering = Number(process.versions.v8.split('.')[0]) <= 11;
+  const flags = listing && oldTiering ? '--interrupt-budget=16777216' : '';
   if (flags) setFlagsFromString(flags);
 
   const file = path.join(__dirname, 'cliMain.js');
