@@ -3,7 +3,8 @@
  * name a TensorStorageMetadata with properties, size and chunks; `storage_data` mapping chunk indices to
  * (relative_path, offset, length)) plus `*.distcp` files holding each chunk as a small torch.save archive.
  * Only `.metadata` is read at open; a chunk's bytes are located (its nested archive's directory read)
- * on first access.
+ * on first access. A tensor saved in several chunks (shards of several ranks) is read as one tensor,
+ * assembled from its chunks (blockChunks.ts).
  */
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
@@ -17,6 +18,7 @@ import { PyDict, PyObject, itemsOf, toNumber, type PyValue } from '../pickle/val
 import { contiguousStrides, isContiguous, memoryFormatOf } from '../layout';
 import { dtypeInfo } from '../dtype';
 import { zipPrefix } from './torchZip';
+import { blockChunkSource, blockCoverProblem, type Block } from '../blockChunks';
 
 function attrs(v: PyValue | undefined): PyDict | undefined {
   if (v instanceof PyObject) return v.attributes();
@@ -52,6 +54,22 @@ function chunkSource(file: SharedFile, offset: number, length: number, size: num
   };
 }
 
+interface Place {
+  file: string;
+  offset: number;
+  length: number;
+  /** the chunk's position in the tensor's `chunks` list (-1 when not recorded) */
+  index: number;
+  /** the chunk's offsets in the tensor */
+  chunkOffsets?: number[];
+}
+
+/** The storage entry of chunk `i` (whose offsets are `offsets`): by its offsets, else by its index. */
+function placeOf(where: Place[], i: number, offsets: number[]): Place | undefined {
+  const same = (a: number[] | undefined): boolean => a !== undefined && a.length === offsets.length && a.every((x, d) => x === offsets[d]);
+  return where.find((w) => same(w.chunkOffsets)) ?? where.find((w) => w.index === i && w.chunkOffsets === undefined);
+}
+
 export async function openDcp(dir: string, _options?: OpenOptions): Promise<Checkpoint> {
   const metaPath = nodePath.join(dir, '.metadata');
   let data: Uint8Array;
@@ -65,8 +83,8 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
   const sdm = md?.get('state_dict_metadata');
   if (!(sdm instanceof PyDict)) throw new UnreadableError('.metadata has no state_dict_metadata');
   const storageData = md?.get('storage_data');
-  // fqn → [(relative_path, offset, length, chunk offsets)]
-  const places = new Map<string, Array<{ file: string; offset: number; length: number; index: number }>>();
+  // fqn → where each of its chunks is: (relative_path, offset, length), with the chunk's index and offsets
+  const places = new Map<string, Place[]>();
   if (storageData instanceof PyDict) {
     for (const [k, v] of storageData.entries()) {
       const ka = attrs(k);
@@ -74,9 +92,11 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
       const fqn = ka?.get('fqn');
       if (typeof fqn !== 'string' || !va) continue;
       const list = places.get(fqn) ?? [];
+      const chunkOffsets = ka?.get('offset');
       list.push({
         file: String(va.get('relative_path') ?? ''), offset: toNumber(va.get('offset')) ?? 0,
-        length: toNumber(va.get('length')) ?? 0, index: toNumber(ka?.get('index')) ?? 0,
+        length: toNumber(va.get('length')) ?? 0, index: toNumber(ka?.get('index')) ?? -1,
+        chunkOffsets: chunkOffsets === undefined || chunkOffsets === null ? undefined : nums(chunkOffsets),
       });
       places.set(fqn, list);
     }
@@ -117,6 +137,7 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
     const bytes = numel * (dtypeInfo(dtype).itemSize || 1);
     const where = places.get(fqn) ?? [];
     let storage: TensorInfo['storage'] = null;
+    const itemSize = dtypeInfo(dtype).itemSize || 1;
     if (chunks.length === 1 && where.length === 1) {
       const w = where[0];
       const f = await openFile(w.file);
@@ -129,7 +150,29 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
         warnings.push(`${fqn}: ${w.file} is missing`);
       }
     } else if (chunks.length > 1) {
-      warnings.push(`${fqn} is sharded in ${chunks.length} chunks; its bytes are not assembled`);
+      // a tensor saved in shards (one chunk per rank): its bytes are assembled from the chunks
+      const blocks: Block[] = [];
+      let problem: string | undefined;
+      for (let i = 0; i < chunks.length && !problem; i++) {
+        const ca = attrs(chunks[i]);
+        const offsets = nums(ca?.get('offsets'));
+        const sizes = nums(ca?.get('sizes'));
+        const w = placeOf(where, i, offsets);
+        if (!w) { problem = `chunk ${i} has no storage entry`; break; }
+        const f = await openFile(w.file);
+        if (!f) { problem = `${w.file} is missing`; break; }
+        const chunkBytes = sizes.reduce((x, y) => x * y, 1) * itemSize;
+        blocks.push({ offsets, sizes, source: chunkSource(f, w.offset, w.length, chunkBytes, `${fqn} chunk ${i} in ${w.file}`) });
+      }
+      problem ??= blockCoverProblem(shape, blocks);
+      if (problem) {
+        warnings.push(`${fqn} is saved in ${chunks.length} chunks that cannot be assembled (${problem})`);
+      } else {
+        storage = {
+          key: `${fqn}#${chunks.length} chunks`, dtype, bytes, device: 'cpu', byteOrder: 'little',
+          source: blockChunkSource(shape, itemSize, blocks, fqn),
+        };
+      }
     }
     tensors.push({
       name: fqn, dtype, shape, stride, storageOffset: 0, contiguous: isContiguous(shape, stride),
