@@ -2,7 +2,8 @@
  * `torch.export.save` archives (`.pt2`).
  *   New layout (torch ≥ 2.6, `archive_format` = `pt2`): `<top>/data/weights/model_weights_config.json` maps
  *   fully qualified names to `weight_N` entries with tensor_meta (dtype code, sizes, strides, offset,
- *   device); raw bytes at `<top>/data/weights/weight_N` (or pickled tensors when `use_pickle`).
+ *   device); raw bytes at `<top>/data/weights/weight_N`, or, when `use_pickle` (tensor subclasses), a
+ *   torch.save archive of the tensor there, read as a nested archive.
  *   Old layout (torch 2.1–2.5): `serialized_state_dict.(pt|json)` holds a nested torch.save archive.
  * Lifted constants are counted in `meta`, not listed (as the program's state_dict does).
  */
@@ -54,7 +55,40 @@ async function readJson(zip: ZipArchive, e: ZipEntry, what: string): Promise<unk
   }
 }
 
+/**
+ * The tensor a `use_pickle` weight file holds (a torch.save archive of one tensor, nested in this one), or
+ * why it cannot be read. The nested archive stays open until the checkpoint closes (`inners`).
+ */
+async function pickledTensor(zip: ZipArchive, entry: ZipEntry, path: string, inners: ZipArchive[]): Promise<TensorInfo | string> {
+  let inner: ZipArchive;
+  try {
+    inner = await ZipArchive.fromFile(await zip.entryFile(entry));
+  } catch {
+    return 'not a torch.save archive';
+  }
+  inners.push(inner);
+  try {
+    const ck = await readTorchZip(inner, path);
+    const t = ck.tensors.find((x) => x.name === '') ?? (ck.tensors.length === 1 ? ck.tensors[0] : undefined);
+    if (!t) return `it holds ${ck.tensors.length} tensors`;
+    if (!t.storage) return 'a tensor subclass without a storage of its own';
+    return t;
+  } catch (err) {
+    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+}
+
 async function readNewLayout(zip: ZipArchive, path: string, prefix: string): Promise<Checkpoint> {
+  const inners: ZipArchive[] = [];
+  try {
+    return await readNewLayoutInto(zip, path, prefix, inners);
+  } catch (err) {
+    for (const inner of inners) await inner.close();
+    throw err;
+  }
+}
+
+async function readNewLayoutInto(zip: ZipArchive, path: string, prefix: string, inners: ZipArchive[]): Promise<Checkpoint> {
   const meta = await zipMeta(zip, prefix);
   meta.layout = 'pt2 (archive_format)';
   const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
@@ -75,17 +109,31 @@ async function readNewLayout(zip: ZipArchive, path: string, prefix: string): Pro
       const dev = tm.device?.type ?? 'cpu';
       const device = tm.device?.index === null || tm.device?.index === undefined ? dev : `${dev}:${tm.device.index}`;
       const entry = w.path_name ? zip.get(`${prefix}data/weights/${w.path_name}`) : undefined;
-      if (w.use_pickle) warnings.push(`${fqn} is stored as a pickled tensor; its bytes are not read`);
-      const storage: StorageInfo | null = entry && !w.use_pickle
-        ? { key: `weights/${w.path_name}`, dtype, bytes: entry.size, device, byteOrder, source: zip.source(entry) }
-        : null;
       if (!entry) warnings.push(`weight file for ${fqn} is missing`);
       const layout = tm.layout === undefined || tm.layout === 7 ? 'strided' : 'sparse_coo';
-      tensors.push({
+      const info: TensorInfo = {
         name: namePrefix + fqn, dtype, shape, stride, storageOffset: tm.storage_offset?.as_int ?? 0,
         contiguous: isContiguous(shape, stride), memoryFormat: memoryFormatOf(shape, stride),
-        layout, device, requiresGrad: false, storage, isParameter: w.is_param === true,
-      });
+        layout, device, requiresGrad: false, storage: null, isParameter: w.is_param === true,
+      };
+      if (entry && w.use_pickle) {
+        // a tensor subclass, saved with torch.save into the weight file: the bytes are its storage's
+        const pickled = await pickledTensor(zip, entry, path, inners);
+        if (typeof pickled === 'string') {
+          warnings.push(`${fqn} is stored as a pickled tensor whose bytes cannot be read (${pickled})`);
+        } else {
+          if (pickled.shape.join() !== shape.join()) warnings.push(`${fqn}: the pickled tensor is [${pickled.shape.join(', ')}], its metadata says [${shape.join(', ')}]`);
+          Object.assign(info, {
+            dtype: pickled.dtype, shape: pickled.shape, stride: pickled.stride, storageOffset: pickled.storageOffset,
+            contiguous: pickled.contiguous, memoryFormat: pickled.memoryFormat,
+            // keys are per nested archive (`data/0` in each): named after the weight file, as raw weights are
+            storage: pickled.storage && { ...pickled.storage, key: `weights/${w.path_name}/${pickled.storage.key}` },
+          });
+        }
+      } else if (entry) {
+        info.storage = { key: `weights/${w.path_name}`, dtype, bytes: entry.size, device, byteOrder, source: zip.source(entry) };
+      }
+      tensors.push(info);
     }
   }
   const constCfg = zip.entries.find((e) => e.name.startsWith(`${prefix}data/constants/`) && e.name.endsWith('_constants_config.json'));
@@ -95,7 +143,11 @@ async function readNewLayout(zip: ZipArchive, path: string, prefix: string): Pro
   }
   return {
     path, format: 'torch-export', tensors, content: { models, meta }, warnings, globals: [],
-    producer: 'pytorch (torch.export.save)', meta, close: () => zip.close(),
+    producer: 'pytorch (torch.export.save)', meta,
+    close: async () => {
+      for (const inner of inners) await inner.close();
+      await zip.close();
+    },
   };
 }
 
