@@ -7,6 +7,7 @@
  *     → { tensors: TensorInfo[], content: JsonValue, truncated: boolean }
  *   tensorInfoOf(value, name): TensorInfo          one TorchTensor / NumpyArray
  *   pickleWarnings(tensors, globals): string[]     unsafe globals, `module.` prefix, CUDA storages, unused storage bytes
+ *   unlistedStorages(storages, tensors)            a warning when storages of the pickle back no listed tensor
  *   keyText(key): string                           a dict key as a name segment
  * Walks are iterative over an explicit budget: recursive memo references (a list that holds itself)
  * and exponential sharing end in a bounded result, never a hang or a stack overflow.
@@ -503,4 +504,25 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
     out.push(`${fmtBytes(wasted)} of saved storage are not covered by any tensor: a small view dragged a big storage into the file (e.g. '${worst.name}' uses ${fmtBytes(worst.total - worst.unused)} of a ${fmtBytes(worst.total)} storage; save a .clone())`);
   }
   return out;
+}
+
+/**
+ * A warning when some storages the pickle loaded (empty ones aside) back no listed tensor: what a
+ * state_dict leaves out (non-persistent buffers, plain module attributes, object state without names such
+ * as a custom `__getstate__` tuple or TorchScript's quantized packed parameters). Undefined when every
+ * storage is accounted for.
+ */
+export function unlistedStorages(storages: readonly TorchStorage[], tensors: readonly TensorInfo[]): string | undefined {
+  if (storages.length === 0) return undefined;
+  const used = new Set<string>();
+  for (const t of tensors) if (t.storage) used.add(t.storage.key);
+  let count = 0;
+  let bytes = 0;
+  for (const s of storages) {
+    if (used.has(s.key) || s.bytes === 0) continue;
+    count++;
+    bytes += s.bytes;
+  }
+  if (count === 0) return undefined;
+  return `${count} of the file's ${storages.length} storages (${fmtBytes(bytes)}) back no listed tensor: tensors a state_dict leaves out (non-persistent buffers, plain module attributes, object state without names such as quantized packed parameters)`;
 }

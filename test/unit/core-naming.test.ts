@@ -1,7 +1,7 @@
 // Naming rules (../shared/corpus/NAMING.md), the bounded content tree, and the shared warnings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nameTensors, pickleWarnings } from '../../src/core/naming';
+import { nameTensors, pickleWarnings, unlistedStorages } from '../../src/core/naming';
 import { PyDict, PyObject, PySet, PyTuple, TorchStorage, TorchTensor, type PyValue } from '../../src/core/pickle/index';
 
 let keyN = 0;
@@ -92,4 +92,28 @@ test('warnings: module. prefix, CUDA storages, a small view of a big storage, un
   assert.ok(pickleWarnings(past.tensors, []).some((x) => /past the end.*: p$/.test(x)));
   const clean = nameTensors(dict([['a', tensor([3])]]));
   assert.deepEqual(pickleWarnings(clean.tensors, []), []);
+});
+
+test('storages that back no listed tensor (non-persistent buffers, plain attributes, tuple state) are reported', () => {
+  const scratch = tensor([4]);
+  const bn = module('torch.nn.modules.batchnorm.BatchNorm2d', [['weight', tensor([4])]], [['scratch', scratch]], [], ['scratch']);
+  const packed = new PyObject('__torch__.torch.classes.quantized.Conv2dPackedParamsBase', [], 'newobj');
+  packed.state = new PyTuple(['2', tensor([8, 4]), null]);
+  const root = dict([['bn', bn], ['packed', packed]]);
+  const { tensors } = nameTensors(root);
+  assert.deepEqual(tensors.map((t) => t.name), ['bn.weight']);
+  const all: TorchStorage[] = [];
+  const collect = (v: PyValue): void => {
+    if (v instanceof TorchTensor) { if (v.storage && !all.includes(v.storage)) all.push(v.storage); return; }
+    if (v instanceof PyDict) v.values.forEach(collect);
+    else if (v instanceof PyTuple) v.items.forEach(collect);
+    else if (v instanceof PyObject) { if (v.state !== undefined) collect(v.state); }
+  };
+  collect(root);
+  const warning = unlistedStorages(all, tensors);
+  // weight, running scratch, extra_attr, the packed weight: three of four back no listed tensor
+  assert.match(warning ?? '', /^3 of the file's 4 storages \(\d+ B\) back no listed tensor/);
+  assert.equal(unlistedStorages(all.filter((s) => tensors.some((t) => t.storage?.key === s.key)), tensors), undefined);
+  const empty = new TorchStorage('empty', 'float32', 'cpu', 0);
+  assert.equal(unlistedStorages([empty], []), undefined, 'empty storages are not counted');
 });

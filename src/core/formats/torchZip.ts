@@ -15,7 +15,7 @@ import { unpickle, type PickleResult } from '../pickle/machine';
 import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
 import { dtypeInfo, type DTypeName } from '../dtype';
 import { itemsOf, toNumber, type PyValue } from '../pickle/values';
-import { nameTensors, pickleWarnings } from '../naming';
+import { nameTensors, pickleWarnings, unlistedStorages } from '../naming';
 import { loadStorageFromBytes } from './torchLegacy';
 import { NameIndex } from '../zipNames';
 
@@ -58,7 +58,7 @@ export async function zipMeta(zip: ZipArchive, prefix: string): Promise<Record<s
  */
 export async function loadZipPickle(
   zip: ZipArchive, pklName: string, storageDir: string, byteOrder: 'little' | 'big', label: string,
-): Promise<{ result: PickleResult; missing: string[] }> {
+): Promise<{ result: PickleResult; missing: string[]; storages: TorchStorage[] }> {
   const entry = zip.get(pklName);
   if (!entry) throw new UnreadableError(`${pklName} missing`);
   const data = await zip.readEntry(entry, 512 << 20);
@@ -93,7 +93,14 @@ export async function loadZipPickle(
     label,
   });
   await resolveQuantParams(quantized);
-  return { result, missing };
+  // per-channel scales and zero points belong to their quantized tensor (read into its `quant`)
+  const qparams = new Set<TorchStorage>();
+  for (const t of quantized) {
+    const s1 = t.quantTensors?.scales?.storage; const s2 = t.quantTensors?.zeroPoints?.storage;
+    if (s1) qparams.add(s1);
+    if (s2) qparams.add(s2);
+  }
+  return { result, missing, storages: [...storages.values()].filter((s) => !qparams.has(s)) };
 }
 
 /** A torch.save archive already opened as a zip (the caller's `close` is kept). */
@@ -103,9 +110,11 @@ export async function readTorchZip(zip: ZipArchive, path: string): Promise<Check
   if (prefix === undefined) throw new UnreadableError('zip archive without data.pkl: not a torch.save file');
   const meta = await zipMeta(zip, prefix);
   const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
-  const { result, missing } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
+  const { result, missing, storages } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
   const named = nameTensors(result.value);
   const warnings = pickleWarnings(named.tensors, result.globals);
+  const unlisted = unlistedStorages(storages, named.tensors);
+  if (unlisted) warnings.push(unlisted);
   if (missing.length) warnings.push(`${missing.length} storage entr${missing.length > 1 ? 'ies are' : 'y is'} missing from the archive (${missing.slice(0, 5).join(', ')})`);
   if (byteOrder === 'big') warnings.push('storages are big-endian (saved on a big-endian machine)');
   if (named.truncated) warnings.push('the object tree is too large or too deep: the tensor list is truncated');

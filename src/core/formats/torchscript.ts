@@ -13,10 +13,10 @@ import type { Checkpoint, FormatReader, OpenOptions } from '../model';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, readZipFile } from '../zip';
 import { NameIndex } from '../zipNames';
-import { nameTensors, pickleWarnings } from '../naming';
+import { nameTensors, pickleWarnings, unlistedStorages } from '../naming';
 import { loadZipPickle, zipMeta, zipPrefix } from './torchZip';
 import { PyObject, PyDict, type PyValue } from '../pickle/values';
-import { TorchTensor } from '../pickle/torch';
+import { TorchTensor, type TorchStorage } from '../pickle/torch';
 
 interface ModuleDecl { params: string[]; buffers: string[] }
 
@@ -125,10 +125,12 @@ export async function openTorchScript(path: string, _options?: OpenOptions): Pro
     const warnings: string[] = [];
     let root: PyValue = null;
     let globals: Checkpoint['globals'] = [];
+    let storages: TorchStorage[] = [];
     if (zip.get(`${prefix}data.pkl`)) {
-      const { result, missing } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
+      const { result, missing, storages: made } = await loadZipPickle(zip, `${prefix}data.pkl`, `${prefix}data/`, byteOrder, `${prefix}data.pkl`);
       root = result.value;
       globals = result.globals;
+      storages = made;
       if (missing.length) warnings.push(`${missing.length} tensor storages are missing from the archive`);
     }
     if (zip.get(`${prefix}constants.pkl`)) {
@@ -164,6 +166,8 @@ export async function openTorchScript(path: string, _options?: OpenOptions): Pro
       }
       meta.names = "tch-rs style ('|' read as '.')";
     }
+    const unlisted = unlistedStorages(storages, named.tensors);
+    if (unlisted) warnings.push(unlisted);
     const rootClass = root instanceof PyObject ? root.className : undefined;
     if (rootClass) meta['module class'] = rootClass;
     return {
