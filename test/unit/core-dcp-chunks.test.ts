@@ -5,15 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { blockChunkSource, blockCoverProblem, type Block } from '../../src/core/blockChunks';
 import { bufferSource } from '../../src/core/byteSource';
 import { openCheckpoint } from '../../src/core/open';
 import { readDense } from '../../src/core/values';
 import { computeStats } from '../../src/core/stats/index';
-import { repoRoot } from './formats-helpers';
+import { torchFixture } from './formats-helpers';
 
 /** a deterministic generator (mulberry32) */
 function rng(seed: number): () => number {
@@ -102,18 +101,9 @@ test('blockCoverProblem refuses overlaps, gaps, strays and chunks of another ran
 });
 
 test('a sharded distributed checkpoint (shards of torch tensors) reads back value for value', async (t) => {
-  const script = path.join(repoRoot, 'test', 'fixtures', 'make_dcp_fixture.py');
-  const out = path.join(repoRoot, '.cache', 'fixtures', 'dcp');
+  const out = torchFixture(t, 'make_dcp_fixture.py', 'dcp');
+  if (!out) return;
   const expectedPath = path.join(out, 'expected.json');
-  const py = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
-  if (!existsSync(expectedPath) || statSync(expectedPath).mtimeMs < statSync(script).mtimeMs) {
-    try {
-      execFileSync(py, [script, out], { stdio: ['ignore', 'ignore', 'inherit'] });
-    } catch {
-      t.skip(`${py} with torch is needed to make the sharded checkpoint`);
-      return;
-    }
-  }
   const expected = JSON.parse(readFileSync(expectedPath, 'utf8')) as Record<string, { dtype: string; shape: number[]; chunks: number; values: number[] }>;
   const ck = await openCheckpoint(path.join(out, 'sharded'));
   try {

@@ -5,28 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openCheckpoint } from '../../src/core/open';
 import { readDense } from '../../src/core/values';
-import { repoRoot } from './formats-helpers';
+import { torchFixture } from './formats-helpers';
 
 interface Expected { dtype: string; shape: number[]; stride: number[]; storageOffset: number; pickled: boolean; values: number[] }
 
 test('pickled .pt2 weights (use_pickle) are read from their nested archives, views included', async (t) => {
-  const script = path.join(repoRoot, 'test', 'fixtures', 'make_pt2_fixture.py');
-  const out = path.join(repoRoot, '.cache', 'fixtures', 'pt2');
+  const out = torchFixture(t, 'make_pt2_fixture.py', 'pt2');
+  if (!out) return;
   const expectedPath = path.join(out, 'expected.json');
-  const py = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
-  if (!existsSync(expectedPath) || statSync(expectedPath).mtimeMs < statSync(script).mtimeMs) {
-    try {
-      execFileSync(py, [script, out], { stdio: ['ignore', 'ignore', 'inherit'] });
-    } catch {
-      t.skip(`${py} with torch is needed to make the .pt2 fixture`);
-      return;
-    }
-  }
   const expected = JSON.parse(readFileSync(expectedPath, 'utf8')) as Record<string, Expected>;
   const ck = await openCheckpoint(path.join(out, 'weights.pt2'));
   try {

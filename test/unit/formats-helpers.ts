@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
@@ -67,4 +68,24 @@ export function compareStats(got: { min: number | null; max: number | null; mean
 
 export function expectedValue(v: number | null | 'inf' | '-inf'): number {
   return v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v;
+}
+
+/**
+ * The fixture test/fixtures/SCRIPT writes with real torch into .cache/fixtures/DIR (made once, remade when
+ * the script changes); its folder, or undefined with the test skipped when that Python cannot run it.
+ */
+export function torchFixture(t: TestContext, script: string, dir: string): string | undefined {
+  const file = path.join(repoRoot, 'test', 'fixtures', script);
+  const out = path.join(repoRoot, '.cache', 'fixtures', dir);
+  const expectedPath = path.join(out, 'expected.json');
+  const py = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
+  if (!existsSync(expectedPath) || statSync(expectedPath).mtimeMs < statSync(file).mtimeMs) {
+    try {
+      execFileSync(py, [file, out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      t.skip(`${py} with torch is needed to make ${dir} (${script})`);
+      return undefined;
+    }
+  }
+  return out;
 }
