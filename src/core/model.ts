@@ -140,7 +140,7 @@ export interface FormatReader {
    * Decide from content whether this reader handles the path. `head` is the first bytes of the file
    * (up to 64 KiB; empty for a directory); `entries` lists a directory's file names (empty for a file).
    */
-  detect(head: Uint8Array, path: string, entries: string[]): boolean;
+  detect(head: Uint8Array, path: string, entries: readonly string[]): boolean;
   open(path: string, options?: OpenOptions): Promise<Checkpoint>;
 }
 

@@ -2,7 +2,7 @@
  * Open any supported checkpoint by content, never by file name.
  *
  *   openCheckpoint(path, options?): Promise<Checkpoint>
- *   detectFormat(path): Promise<{ reader?: FormatReader; head: Uint8Array; entries: string[] }>
+ *   detectFormat(path): Promise<{ reader?: FormatReader; head: Uint8Array; entries: readonly string[] }>
  *
  * Each reader's `detect(head, path, entries)` sees the first 64 KiB; `entries` lists a directory's file
  * names, or — for a zip file — its member names (read from the central directory only).
@@ -19,7 +19,7 @@ import { readTorchZip, torchZipReader } from './formats/torchZip';
 
 const HEAD_BYTES = 64 * 1024;
 
-export async function detectFormat(path: string): Promise<{ reader?: FormatReader; head: Uint8Array; entries: string[]; zipError?: string }> {
+export async function detectFormat(path: string): Promise<{ reader?: FormatReader; head: Uint8Array; entries: readonly string[]; zipError?: string }> {
   const d = await detect(path);
   await d.zip?.close();
   return { reader: d.reader, head: d.head, entries: d.entries, zipError: d.zipError };
@@ -28,7 +28,7 @@ export async function detectFormat(path: string): Promise<{ reader?: FormatReade
 interface Detected {
   reader?: FormatReader;
   head: Uint8Array;
-  entries: string[];
+  entries: readonly string[];
   zipError?: string;
   isDir: boolean;
   size: number;
@@ -46,7 +46,7 @@ async function detect(path: string): Promise<Detected> {
     throw new UnreadableError(code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : 'cannot stat');
   }
   let head: Uint8Array = new Uint8Array(0);
-  let entries: string[] = [];
+  let entries: readonly string[] = [];
   let zipError: string | undefined;
   let zip: ZipArchive | undefined;
   const isDir = stat.isDirectory();
@@ -59,7 +59,7 @@ async function detect(path: string): Promise<Detected> {
       if (looksLikeZip(head)) {
         try {
           zip = await ZipArchive.fromFile(file);
-          entries = zip.entries.map((e) => e.name);
+          entries = zip.names;
         } catch (err) {
           zipError = err instanceof Error ? err.message : String(err);
         }
@@ -78,7 +78,7 @@ async function detect(path: string): Promise<Detected> {
   return { reader, head, entries, zipError, isDir, size: isDir ? 0 : stat.size, zip };
 }
 
-function describeUnknown(head: Uint8Array, path: string, entries: string[], isDir: boolean, size: number, zipError?: string): UnreadableError {
+function describeUnknown(head: Uint8Array, path: string, entries: readonly string[], isDir: boolean, size: number, zipError?: string): UnreadableError {
   if (zipError) return new UnreadableError(`broken zip archive: ${zipError}`);
   if (isDir && entries.length === 0) return new UnreadableError('directory is not a distributed checkpoint (no .metadata + *.distcp)');
   if (!isDir && entries.length) {

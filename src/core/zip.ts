@@ -10,6 +10,7 @@
  *     static open(path): Promise<ZipArchive>       opens the file, reads the directory
  *     static fromFile(file: RandomAccessFile)      the same over an open file / window / memory (takes a reference)
  *     entries: ZipEntry[]                          in directory order
+ *     names: readonly string[]                     their names (the same array every time)
  *     get(name): ZipEntry | undefined
  *     source(entry): ByteSource                    lazy, no I/O until read
  *     entryFile(entry): Promise<RandomAccessFile>  a nested archive as a file (window when stored)
@@ -19,6 +20,7 @@
  */
 import type { ByteSource } from './model';
 import { UnreadableError } from './model';
+import { latin1Text, utf8Text } from './bufferText';
 import { MemoryFile, SharedFile, WindowFile, inflateSource, lazyFileRegion, readAll, type RandomAccessFile } from './byteSource';
 
 export interface ZipEntry {
@@ -73,6 +75,13 @@ export class ZipArchive {
 
   get path(): string {
     return this.file.path;
+  }
+
+  private memberNames: readonly string[] | undefined;
+
+  /** the members' names in directory order (one array per archive, so name questions about it are cached) */
+  get names(): readonly string[] {
+    return (this.memberNames ??= this.entries.map((e) => e.name));
   }
 
   static async open(path: string): Promise<ZipArchive> {
@@ -202,14 +211,6 @@ export class ZipArchive {
   }
 }
 
-/** Buffer's own slice decoders, when this Node has them (what `toString(encoding, start, end)` ends in). */
-interface NativeSlices {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-}
-const NATIVE_SLICES = typeof (Buffer.prototype as Partial<NativeSlices>).latin1Slice === 'function' &&
-  typeof (Buffer.prototype as Partial<NativeSlices>).utf8Slice === 'function';
-
 /**
  * The central directory's records. One per member, thousands in a torch.save archive, so the fixed
  * fields are read with byte arithmetic and the names with Buffer's native decoders.
@@ -217,7 +218,6 @@ const NATIVE_SLICES = typeof (Buffer.prototype as Partial<NativeSlices>).latin1S
 function parseCentral(cd: Uint8Array, total: number, delta: number, fileSize: number): ZipEntry[] {
   const view = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const buf = Buffer.from(cd.buffer, cd.byteOffset, cd.byteLength);
-  const slices = buf as Buffer & NativeSlices;
   const entries: ZipEntry[] = [];
   const n = cd.length;
   let pos = 0;
@@ -240,9 +240,7 @@ function parseCentral(cd: Uint8Array, total: number, delta: number, fileSize: nu
     const next = extraStart + extraLen + commentLen;
     if (next > n) throw new UnreadableError(`zip central directory corrupt at entry ${i}`);
     const utf8 = (flags & 0x800) !== 0;
-    const name = NATIVE_SLICES
-      ? (utf8 ? slices.utf8Slice(nameStart, extraStart) : slices.latin1Slice(nameStart, extraStart))
-      : buf.toString(utf8 ? 'utf8' : 'latin1', nameStart, extraStart);
+    const name = utf8 ? utf8Text(buf, nameStart, extraStart) : latin1Text(buf, nameStart, extraStart);
     if (size === 0xffffffff || compressedSize === 0xffffffff || localHeaderOffset === 0xffffffff) {
       let e = extraStart;
       const extraEnd = extraStart + extraLen;

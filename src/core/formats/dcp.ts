@@ -35,7 +35,7 @@ function chunkSource(file: SharedFile, offset: number, length: number, size: num
   let inner: Promise<ByteSource> | undefined;
   const resolve = (): Promise<ByteSource> => (inner ??= (async () => {
     const zip = await ZipArchive.fromFile(new WindowFile(file, offset, length, label));
-    const prefix = zipPrefix(zip.entries.map((e) => e.name)) ?? '';
+    const prefix = zipPrefix(zip.names) ?? '';
     const e = zip.entries.find((x) => x.name.startsWith(`${prefix}data/`) && !x.name.endsWith('.pkl'));
     if (!e) throw new UnreadableError(`chunk ${label} holds no storage`);
     return zip.source(e);

@@ -47,7 +47,7 @@ function isText(head: Uint8Array): boolean {
   return printable / n > 0.97;
 }
 
-export function sniff(head: Uint8Array, path: string, entries: string[], size: number): SniffResult {
+export function sniff(head: Uint8Array, path: string, entries: readonly string[], size: number): SniffResult {
   const base = path.split(/[\\/]/).pop() ?? path;
   if (entries.length > 0) {
     if (entries.includes('saved_model.pb') || entries.includes('saved_model.pbtxt')) {
@@ -90,7 +90,7 @@ export function sniff(head: Uint8Array, path: string, entries: string[], size: n
   return { reason: `unrecognized content (first bytes ${hex(head)}, ${size} bytes): not a checkpoint format Tensorscope knows, or a corrupted file` };
 }
 
-export function sniffError(head: Uint8Array, path: string, entries: string[], size: number): UnreadableError {
+export function sniffError(head: Uint8Array, path: string, entries: readonly string[], size: number): UnreadableError {
   const r = sniff(head, path, entries, size);
   return new UnreadableError(r.reason, r.what);
 }

@@ -105,7 +105,7 @@ export async function loadZipPickle(
 
 /** A torch.save archive already opened as a zip (the caller's `close` is kept). */
 export async function readTorchZip(zip: ZipArchive, path: string): Promise<Checkpoint> {
-  const names = zip.entries.map((e) => e.name);
+  const names = zip.names;
   const prefix = zipPrefix(names);
   if (prefix === undefined) throw new UnreadableError('zip archive without data.pkl: not a torch.save file');
   const meta = await zipMeta(zip, prefix);

@@ -116,7 +116,7 @@ function clearRequiresGrad(root: PyValue): void {
 
 export async function openTorchScript(path: string, _options?: OpenOptions): Promise<Checkpoint> {
   return readZipFile(path, async (zip) => {
-    const names = zip.entries.map((e) => e.name);
+    const names = zip.names;
     const prefix = zipPrefix(names) ?? zipPrefix(names, 'constants.pkl');
     if (prefix === undefined) throw new UnreadableError('TorchScript archive without data.pkl');
     const meta = await zipMeta(zip, prefix);

@@ -20,6 +20,7 @@ import {
   PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, isExtension, itemsOf, type PyValue,
 } from './values';
 import { isWeightsOnlySafe } from './allowlist';
+import { latin1Text, utf8Text } from '../bufferText';
 
 export interface CallContext {
   /** call another global (a reconstructor's argument that is itself a callable) */
@@ -64,7 +65,6 @@ const DEFAULT_LIMITS: PickleLimits = {
   maxStack: 50_000_000,
   maxLongBytes: 1 << 16,
 };
-
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
@@ -159,14 +159,6 @@ function parseIntText(text: string, what: string): number | bigint | boolean {
 /** Memo indices below this live in a dense array (pickles number them 0, 1, 2, …); others in a Map. */
 const DENSE_MEMO = 1 << 24;
 
-/** Buffer's own slice decoders (what `toString(encoding, start, end)` ends in, without its argument handling). */
-interface NativeSlices {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-}
-const NATIVE_SLICES = typeof (Buffer.prototype as Partial<NativeSlices>).utf8Slice === 'function' &&
-  typeof (Buffer.prototype as Partial<NativeSlices>).latin1Slice === 'function';
-
 /**
  * Strings from a pickle: UTF-8 through Buffer's native decoder (replacement characters for invalid
  * bytes, as TextDecoder's non-fatal mode); a leading BOM goes through TextDecoder, which drops it.
@@ -175,11 +167,7 @@ function utf8At(buf: Buffer, start: number, end: number): string {
   if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
     return decodeUtf8(buf.subarray(start, end), 'str');
   }
-  return NATIVE_SLICES ? (buf as Buffer & NativeSlices).utf8Slice(start, end) : buf.toString('utf8', start, end);
-}
-
-function latin1At(buf: Buffer, start: number, end: number): string {
-  return NATIVE_SLICES ? (buf as Buffer & NativeSlices).latin1Slice(start, end) : buf.toString('latin1', start, end);
+  return utf8Text(buf, start, end);
 }
 
 /**
@@ -332,12 +320,12 @@ class Machine {
 
   private pop(): PyValue {
     if (this.sp <= this.fence()) this.underflow();
-    return this.st[--this.sp] as PyValue;
+    return this.st[--this.sp];
   }
 
   private top(): PyValue {
     if (this.sp <= this.fence()) this.underflow();
-    return this.st[this.sp - 1] as PyValue;
+    return this.st[this.sp - 1];
   }
 
   /** popping from an empty stack, or below the newest MARK */
@@ -354,7 +342,7 @@ class Machine {
   private popMark(): PyValue[] {
     if (this.mp === 0) this.fail('MARK missing');
     const m = this.marks[--this.mp];
-    const items = this.st.slice(m, this.sp) as PyValue[];
+    const items = this.st.slice(m, this.sp);
     this.sp = m;
     return items;
   }
@@ -387,7 +375,7 @@ class Machine {
   private line(): string {
     const nl = this.data.indexOf(0x0a, this.pos);
     if (nl < 0) this.fail('pickle is truncated (no newline)');
-    const s = latin1At(this.buf, this.pos, nl);
+    const s = latin1Text(this.buf, this.pos, nl);
     this.pos = nl + 1;
     return s;
   }
@@ -773,12 +761,12 @@ class Machine {
         case 0x29: st[sp++] = new PyTuple([]); break; // EMPTY_TUPLE
         case 0x85: // TUPLE1
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
-          st[sp - 1] = new PyTuple([st[sp - 1] as PyValue]);
+          st[sp - 1] = new PyTuple([st[sp - 1]]);
           break;
         case 0x86: { // TUPLE2
           if (sp - 1 <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
-          const b = st[--sp] as PyValue;
-          st[sp - 1] = new PyTuple([st[sp - 1] as PyValue, b]);
+          const b = st[--sp];
+          st[sp - 1] = new PyTuple([st[sp - 1], b]);
           break;
         }
         case 0x74: { // TUPLE
@@ -813,7 +801,7 @@ class Machine {
           } else {
             this.pos = pos;
             this.sp = sp;
-            this.memoPut(idx, st[sp - 1] as PyValue);
+            this.memoPut(idx, st[sp - 1]);
           }
           break;
         }
@@ -827,8 +815,8 @@ class Machine {
         }
         case 0x52: { // REDUCE
           if (sp - 1 <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
-          const args = st[--sp] as PyValue;
-          const fn = st[sp - 1] as PyValue;
+          const args = st[--sp];
+          const fn = st[sp - 1];
           this.pos = pos;
           this.sp = sp;
           st[sp - 1] = this.callGlobal(fn, args instanceof PyTuple ? args.items : Array.isArray(args) ? args : [args], 'reduce');
@@ -838,7 +826,7 @@ class Machine {
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           this.pos = pos;
           this.sp = sp;
-          st[sp - 1] = this.persistentLoad ? this.persistentLoad(st[sp - 1] as PyValue) : new PyObject('persistent_id', [st[sp - 1] as PyValue]);
+          st[sp - 1] = this.persistentLoad ? this.persistentLoad(st[sp - 1]) : new PyObject('persistent_id', [st[sp - 1]]);
           break;
         case 0x2e: // STOP
           this.pos = pos;
