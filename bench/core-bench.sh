@@ -71,7 +71,7 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then read -r t_ca _ < <(run "${OURS[@]}");
 read -r t_torch r_torch < <(REPS=1 run "${CLEAN[@]}" "$PY" bench/core_bench_py.py torch "$CK")
 read -r t_stats r_stats < <(REPS=3 run "${CLEAN[@]}" "${OURS[@]}" --stats)
 read -r t_np r_np < <(REPS=1 run "${CLEAN[@]}" "$PY" bench/core_bench_py.py numpy "$CK")
-read -r ms_ours n_ours < <("${CLEAN[@]}" node --import tsx bench/core_bench_open.ts "$CK" 5)
+read -r ms_ours n_ours < <("${CLEAN[@]}" node --import tsx bench/core_bench_open.ts "$CK" 15)
 read -r ms_py n_py < <("${CLEAN[@]}" "$PY" bench/core_bench_py.py stub-inprocess "$CK")
 mib() { awk "BEGIN{printf \"%.0f MiB\", $1/1024}"; }
 ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
@@ -84,7 +84,7 @@ if [ -n "$t_ca" ]; then printf '%-44s %8.3f\n' "inspect --json with NODE_EXTRA_C
 printf '%-44s %8.2f  %10s\n' "torch.load" "$t_torch" "$(mib "$r_torch")"
 printf '%-44s %8.2f  %10s\n' "inspect --json --stats (ours)" "$t_stats" "$(mib "$r_stats")"
 printf '%-44s %8.2f  %10s\n' "numpy over np.memmap (same statistics)" "$t_np" "$(mib "$r_np")"
-printf '%-44s %8.3f  (%s tensors)\n' "in-process listing, ours (openCheckpoint)" "$(awk "BEGIN{print $ms_ours/1000}")" "$n_ours"
+printf '%-44s %8.3f  (%s tensors)\n' "in-process listing, ours (warm openCheckpoint)" "$(awk "BEGIN{print $ms_ours/1000}")" "$n_ours"
 printf '%-44s %8.3f  (%s tensors)\n' "in-process listing, python stub" "$(awk "BEGIN{print $ms_py/1000}")" "$n_py"
 echo "ratios (ours / reference; < 1 = ours faster):"
 echo "  inspect --json / python stub listing : $(ratio "$t_ours" "$t_stub")   (target <= 1, peak <= 100 MiB: $(mib "$r_ours"))"
