@@ -7,6 +7,7 @@ import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import type { statsJson } from '../core/stats/index';
 import { writeOut } from './output';
+import { parseSwitches } from './switches';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
 
@@ -85,16 +86,11 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
 }
 
 export async function run(args: string[]): Promise<number> {
-  let json = false;
-  let withStats = false;
-  const paths: string[] = [];
-  for (const a of args) {
-    if (a === '--json') json = true;
-    else if (a === '--stats') withStats = true;
-    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
-    else if (a.startsWith('--')) { process.stderr.write(`error: unknown option ${a}\n${USAGE}`); return 2; }
-    else paths.push(a);
-  }
+  const parsed = parseSwitches(args, ['--json', '--stats'], USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.on.has('--json');
+  const withStats = parsed.on.has('--stats');
+  const paths = parsed.positional;
   if (paths.length !== 1) { process.stderr.write(USAGE); return 2; }
   const path = paths[0];
   let ck: Checkpoint;

@@ -5,6 +5,7 @@
 import type { Checkpoint, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import { computeStats, statsJson } from '../core/stats/index';
+import { parseSwitches } from './switches';
 
 const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
 
@@ -26,17 +27,11 @@ function fmt(v: number | null): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let json = false;
-  let histogram = false;
-  const rest: string[] = [];
-  for (const a of args) {
-    if (a === '--json') json = true;
-    else if (a === '--histogram') histogram = true;
-    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); return 0; }
-    else if (a.startsWith('--')) { process.stderr.write(`error: unknown option ${a}\n${USAGE}`); return 2; }
-    else rest.push(a);
-  }
-  const [path, ...patterns] = rest;
+  const parsed = parseSwitches(args, ['--json', '--histogram'], USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.on.has('--json');
+  const histogram = parsed.on.has('--histogram');
+  const [path, ...patterns] = parsed.positional;
   if (!path) { process.stderr.write(USAGE); return 2; }
   let ck: Checkpoint;
   try {
