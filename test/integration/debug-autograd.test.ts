@@ -5,30 +5,26 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runToLine, type StoppedSession } from '../../src/debug/session';
+import type { StoppedSession } from '../../src/debug/session';
 import type { AutogradAnswer, AutogradGraph } from '../../src/debug/protocol';
 import { graphToDot } from '../../src/debug/format';
-import { fixtures, lineOf, missingPython, python, repoRoot } from './debug-util';
+import { missingPython, stopInFixture, type FixtureStop, repoRoot } from './debug-util';
 
 const skip = missingPython();
-let tmp = '';
 let s: StoppedSession | undefined;
+let stop: FixtureStop<typeof expected> | undefined;
 let expected: Record<string, { nodes: string[]; edges: [number, number][] }> = {};
 
 before(async () => {
   if (skip) return;
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'ts-debug-autograd-'));
-  const out = path.join(tmp, 'expected.json');
-  const script = path.join(fixtures, 'autograd_cases.py');
-  s = await runToLine({ script, line: lineOf(script), python, args: [out], requestTimeoutMs: 30000 });
-  expected = JSON.parse(readFileSync(out, 'utf8')) as typeof expected;
+  stop = await stopInFixture<typeof expected>('autograd_cases.py', 30000);
+  s = stop.session;
+  expected = stop.expected;
 });
 after(async () => {
-  await s?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await stop?.close();
 });
 
 function graph(a: AutogradAnswer): AutogradGraph {

@@ -4,31 +4,26 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { runToLine, type StoppedSession } from '../../src/debug/session';
+import type { StoppedSession } from '../../src/debug/session';
 import { isLiveTensor, type HoverAnswer, type LiveTensor } from '../../src/debug/protocol';
 import { hoverMarkdown, tensorLine, inlineText } from '../../src/debug/format';
 import { HELPER_MODULE } from '../../src/debug/tensorHelper';
-import { close, fixtures, lineOf, missingPython, python } from './debug-util';
+import { close, fixtures, lineOf, missingPython, stopInFixture, type FixtureStop } from './debug-util';
 
 const skip = missingPython();
-let tmp = '';
 let s: StoppedSession | undefined;
+let stop: FixtureStop<typeof expected> | undefined;
 let expected: Record<string, Record<string, unknown> & { stats?: Record<string, number | null> }> = {};
 
 before(async () => {
   if (skip) return;
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'ts-debug-hover-'));
-  const out = path.join(tmp, 'expected.json');
-  const script = path.join(fixtures, 'hover_cases.py');
-  s = await runToLine({ script, line: lineOf(script), python, args: [out] });
-  expected = JSON.parse(readFileSync(out, 'utf8')) as typeof expected;
+  stop = await stopInFixture<typeof expected>('hover_cases.py');
+  s = stop.session;
+  expected = stop.expected;
 });
 after(async () => {
-  await s?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await stop?.close();
 });
 
 function tensorOf(a: HoverAnswer): LiveTensor {
