@@ -41,8 +41,17 @@ test('smoke: examples/ opens in code-server and Tensorscope commands are in the 
     if (showLog) {
       await runCommand(wb.page, `${showLog.category ?? 'Tensorscope'}: ${showLog.title}`);
       await runCommand(wb.page, 'Developer: Show Running Extensions');
+      // the list is sorted by activation time and only draws the rows in view: scroll until ours shows
       const row = wb.page.locator('.runtime-extensions-editor .extension').filter({ hasText: /tensorscope/i }).first();
-      await row.waitFor({ timeout: 30_000 });
+      await wb.page.locator('.runtime-extensions-editor .extension').first().waitFor({ timeout: 30_000 });
+      const box = await wb.page.locator('.runtime-extensions-editor').boundingBox();
+      if (box) await wb.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2); // wheel over the list
+      const deadline = Date.now() + 30_000;
+      while (!(await row.isVisible())) {
+        if (Date.now() > deadline) throw new Error('Tensorscope is not in Running Extensions');
+        await wb.page.mouse.wheel(0, 300);
+        await wb.page.waitForTimeout(300);
+      }
       assert.match((await row.textContent()) ?? '', /Activation: \d+ms/, 'listed as activated');
       await wb.shot('running-extensions');
     }
