@@ -1,16 +1,14 @@
 /** The debugger part's settings (contributed in package.json). */
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { configuredInterpreter } from '../python/interpreter';
 
 export const DEBUG_TYPE = 'tensorscope-python';
 /** debug types whose adapter is debugpy: ours, and the Python extension's */
 export const PYTHON_DEBUG_TYPES = new Set(['debugpy', 'python', DEBUG_TYPE]);
 
+/** @deprecated use resolvePythonInterpreter (src/extension/python/interpreter.ts), which also asks the Python extension */
 export function pythonInterpreter(): string {
-  const configured = vscode.workspace.getConfiguration('tensorscope').get<string>('python.interpreter', '').trim();
-  if (configured) return configured;
-  if (process.platform === 'linux' && existsSync('/usr/bin/python3')) return '/usr/bin/python3';
-  return process.platform === 'win32' ? 'python' : 'python3';
+  return configuredInterpreter().path;
 }
 
 export function debugSettings(): { inlineShapes: boolean; hover: boolean; maxNodes: number; timeoutMs: number } {
