@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import './gen-debug-helper.mjs'; // embeds the debugger helper (.py) as a TS string before bundling
+import { buildPythonPath } from './build-pythonpath.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const watch = process.argv.includes('--watch');
@@ -59,5 +60,6 @@ if (Object.keys(webIn).length) {
   }));
 }
 await Promise.all(jobs);
+buildPythonPath(); // dist/pythonpath: the pydevd plugin put on debuggees' PYTHONPATH
 if (existsSync(path.join(root, 'webview/style.css'))) cpSync(path.join(root, 'webview/style.css'), path.join(root, 'dist/webview.css'));
 console.log('built dist/');

@@ -11,7 +11,7 @@ export async function run(args: string[]): Promise<number> {
   if (typeof a === 'string') { process.stderr.write(a.endsWith('\n') ? a : `${a}\n`); return 2; }
   const session = await runToLine({ script: a.script, line: a.line, python: a.python, stopTimeoutMs: a.timeoutS * 1000, requestTimeoutMs: 30000 });
   try {
-    const g = await session.helper.autograd(a.expr, session.frameId, a.maxNodes);
+    const g = await session.helper.autograd(a.expr, session.frameId, a.maxNodes, { calls: true });
     if ('error' in g) { process.stderr.write(`error: ${a.expr}: ${g.error}\n`); return 1; }
     if (a.json) process.stdout.write(`${JSON.stringify(g)}\n`);
     else if (dot) process.stdout.write(graphToDot(g));

@@ -11,7 +11,8 @@ export async function run(args: string[]): Promise<number> {
   if (typeof a === 'string') { process.stderr.write(a.endsWith('\n') ? a : `${a}\n`); return 2; }
   const session = await runToLine({ script: a.script, line: a.line, python: a.python, stopTimeoutMs: a.timeoutS * 1000 });
   try {
-    const answer = await session.helper.hover(a.expr, session.frameId, !a.noStats);
+    // the expression was typed: evaluated as the Debug Console would (calls such as `out.sum()` included)
+    const answer = await session.helper.hover(a.expr, session.frameId, !a.noStats, { calls: true });
     if ('error' in answer) { process.stderr.write(`error: ${a.expr}: ${answer.error}\n`); return 1; }
     if (a.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
     else {

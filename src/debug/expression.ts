@@ -1,7 +1,8 @@
 /**
- * Which expression is under the cursor in a Python line, and whether it is safe to evaluate:
- * names, attributes and subscripts (with constant or name indices) only — never a call, an
- * assignment, an operator or a lambda. The debuggee-side helper checks again with `ast`.
+ * Which expression is under the cursor in a Python line, and whether it is safe to evaluate unasked
+ * (the hover): names, attributes and subscripts (with constant or name indices) only — never a call, an
+ * assignment, an operator or a lambda. The debuggee-side helper checks again with `ast`. Expressions the
+ * user types are evaluated as the Debug Console does ({@link checkExpression} with `calls`).
  */
 
 const KEYWORDS = new Set([
@@ -67,6 +68,24 @@ export function isSafeExpression(expr: string): SafeCheck {
   }
   if (depth !== 0) return { ok: false, reason: 'unbalanced brackets' };
   return { ok: true };
+}
+
+/**
+ * Whether `expr` may be sent: with `calls` (an expression the user typed or chose, evaluated as the Debug
+ * Console would) any non-empty expression, which Python then compiles; without (the hover, which runs
+ * unasked) names, attributes and subscripts only.
+ */
+export function checkExpression(expr: string, opts: { calls?: boolean }): SafeCheck {
+  if (!opts.calls) return isSafeExpression(expr);
+  const text = expr.trim();
+  if (!text) return { ok: false, reason: 'empty expression' };
+  if (text.length > 5000) return { ok: false, reason: 'expression too long' };
+  return { ok: true };
+}
+
+/** A pinned value's reference, from a hover answer with calls (`@pin:3`; `@` cannot start an expression). */
+export function isPinRef(s: string): boolean {
+  return /^@pin:\d+$/.test(s);
 }
 
 /** Where the expression under the cursor starts and ends in `line` (0-based, end exclusive). */

@@ -56,7 +56,7 @@ export function liveCheckpoint(helper: TensorHelper, expr: string, frameId: numb
     contiguous: true, memoryFormat: 'contiguous', layout: 'strided', device: t.device, requiresGrad: t.requiresGrad,
     storage: {
       key: `live:${expr}`, dtype, bytes, device: t.device, byteOrder: 'little',
-      source: readable ? new LiveByteSource(helper, expr, frameId, bytes) : null,
+      source: readable ? new LiveByteSource(helper, t.ref ?? expr, frameId, bytes) : null,
     },
     ...(t.kind === 'ndarray' ? { numpy: true, numpyDtype: t.dtype } : {}),
     ...(t.isParameter ? { isParameter: true } : {}),

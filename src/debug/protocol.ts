@@ -24,6 +24,8 @@ export interface LiveTensor {
   bytes: number;
   stats?: LiveStats | null;
   note?: string;
+  /** set when a typed expression with calls computed it: the pinned value's reference for later reads */
+  ref?: string;
 }
 
 export interface LiveContainer {

@@ -9,7 +9,6 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapClient, DapTimeoutError, spawnDebugpyAdapter, type SpawnedAdapter } from './dapClient';
 import { DapEvaluator } from './evaluator';
 import { TensorHelper } from './tensorHelper';
-import { spawnProxiedAdapter } from './dapProxy';
 
 /** `/usr/bin/python3` on Linux when it exists (Debian's torch/debugpy live there), else `python3`. */
 export function defaultPython(): string {
@@ -29,8 +28,8 @@ export interface StopOptions {
   /** per-request timeout, ms (default 10 s) */
   requestTimeoutMs?: number;
   justMyCode?: boolean;
-  /** talk to debugpy through the {@link DapProxy} (as the tensorscope-python debug type does) */
-  proxy?: boolean;
+  /** extra environment for the program (e.g. PYTHONPATH with the pydevd plugin folder) */
+  env?: Record<string, string>;
 }
 
 export interface StoppedSession {
@@ -55,7 +54,7 @@ export async function runToLine(opts: StopOptions): Promise<StoppedSession> {
     throw new Error(`${opts.script} has ${lineCount} lines: cannot stop at line ${opts.line}`);
   }
   const timeout = opts.requestTimeoutMs ?? 10000;
-  const adapter: SpawnedAdapter = opts.proxy ? spawnProxiedAdapter(python, { timeoutMs: timeout }) : spawnDebugpyAdapter(python, { timeoutMs: timeout });
+  const adapter: SpawnedAdapter = spawnDebugpyAdapter(python, { timeoutMs: timeout });
   const { client } = adapter;
   let out = '';
   client.on('event:output', (e: DebugProtocol.OutputEvent) => { if (out.length < 20000) out += e.body.output; });
@@ -80,7 +79,7 @@ export async function runToLine(opts: StopOptions): Promise<StoppedSession> {
     const launched = client.request('launch', {
       name: 'tensorscope', type: 'python', request: 'launch', program: script, args: opts.args ?? [],
       cwd: opts.cwd ?? path.dirname(script), python: [python], console: 'internalConsole',
-      stopOnEntry: false, justMyCode: opts.justMyCode ?? true, redirectOutput: true,
+      stopOnEntry: false, justMyCode: opts.justMyCode ?? true, redirectOutput: true, ...(opts.env ? { env: opts.env } : {}),
     }, 30000);
     launched.catch(() => undefined);
     await Promise.race([initialized, launched.then(() => initialized), spawnFailed]);

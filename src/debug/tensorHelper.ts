@@ -5,8 +5,12 @@
  */
 import type { Evaluator } from './evaluator';
 import { HELPER_HASH, HELPER_SOURCE } from './python/helperSource';
-import { isSafeExpression } from './expression';
-import type { AutogradAnswer, HoverAnswer, InlineShape, LiveValue } from './protocol';
+import { checkExpression, isPinRef } from './expression';
+import type { AutogradAnswer, HoverAnswer, InlineShape } from './protocol';
+
+/** How an expression may be evaluated: `calls` for what the user typed or chose (like the Debug Console);
+ * without it (the hover, which runs unasked) only names, attributes and subscripts. */
+export interface EvalOptions { calls?: boolean }
 
 export const HELPER_MODULE = `_tensorscope_${HELPER_HASH}`;
 const MOD = `__import__('sys').modules['${HELPER_MODULE}']`;
@@ -78,11 +82,12 @@ export class TensorHelper {
     return decodeAnswer<T>(result);
   }
 
-  /** Describe the value of a name/attribute/subscript expression. Calls are refused without asking the debuggee. */
-  async hover(expr: string, frameId: number, stats = true): Promise<HoverAnswer> {
-    const safe = isSafeExpression(expr);
-    if (!safe.ok) return { error: safe.reason };
-    return this.ask<HoverAnswer>(`hover(${pyString(expr)}, globals(), locals(), ${stats ? 'True' : 'False'})`, frameId);
+  /** Describe the value of an expression. Without `calls`, anything but names, attributes and subscripts is
+   * refused without asking the debuggee; with it, a tensor computed by the expression is pinned (`ref`). */
+  async hover(expr: string, frameId: number, stats = true, opts: EvalOptions = {}): Promise<HoverAnswer> {
+    const ok = checkExpression(expr, opts);
+    if (!ok.ok) return { error: ok.reason };
+    return this.ask<HoverAnswer>(`hover(${pyString(expr)}, globals(), locals(), ${stats ? 'True' : 'False'}, ${opts.calls ? 'True' : 'False'})`, frameId);
   }
 
   /** Shapes of those names that hold tensors/arrays in the frame (for inline values). */
@@ -92,9 +97,10 @@ export class TensorHelper {
     return this.ask<Record<string, InlineShape>>(`shapes([${valid.map(pyString).join(',')}], globals(), locals())`, frameId);
   }
 
-  /** Bytes of a tensor's elements in C order (at most 4 MiB per call; only that slice is copied off its device). */
+  /** Bytes of a tensor's elements in C order (at most 4 MiB per call; only that slice is copied off its device).
+   * `expr`: a name/attribute/subscript expression, or the `ref` of a hover answer (a pinned value). */
   async readBytes(expr: string, frameId: number, offset: number, length: number): Promise<Uint8Array> {
-    const safe = isSafeExpression(expr);
+    const safe = isPinRef(expr) ? { ok: true as const } : checkExpression(expr, {});
     if (!safe.ok) throw new Error(safe.reason);
     await this.ensureInstalled(frameId);
     const result = await this.evaluator.evaluate(`${MOD}.read_bytes(${pyString(expr)}, globals(), locals(), ${Math.floor(offset)}, ${Math.floor(length)})`, frameId);
@@ -104,19 +110,12 @@ export class TensorHelper {
     throw new Error(answer.error ?? 'no bytes');
   }
 
-  /** Compact descriptions (no statistics) of those expressions that hold tensors/arrays or containers of them. */
-  async summaries(exprs: string[], frameId: number): Promise<Record<string, LiveValue>> {
-    const valid = exprs.filter((e) => isSafeExpression(e).ok).slice(0, 200);
-    if (!valid.length) return {};
-    return this.ask<Record<string, LiveValue>>(`summaries([${valid.map(pyString).join(',')}], globals(), locals())`, frameId);
-  }
-
   /** Walk the autograd graph of a tensor breadth-first, at most `maxNodes` nodes. */
-  async autograd(expr: string, frameId: number, maxNodes = 5000): Promise<AutogradAnswer> {
-    const safe = isSafeExpression(expr);
-    if (!safe.ok) return { error: safe.reason };
+  async autograd(expr: string, frameId: number, maxNodes = 5000, opts: EvalOptions = {}): Promise<AutogradAnswer> {
+    const ok = checkExpression(expr, opts);
+    if (!ok.ok) return { error: ok.reason };
     const t0 = performance.now();
-    const answer = await this.ask<AutogradAnswer>(`autograd(${pyString(expr)}, globals(), locals(), ${Math.max(1, Math.floor(maxNodes))})`, frameId);
+    const answer = await this.ask<AutogradAnswer>(`autograd(${pyString(expr)}, globals(), locals(), ${Math.max(1, Math.floor(maxNodes))}, ${opts.calls ? 'True' : 'False'})`, frameId);
     if (!('error' in answer)) answer.elapsedMs = Math.round((performance.now() - t0) * 1000) / 1000;
     return answer;
   }

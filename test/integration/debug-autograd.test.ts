@@ -109,7 +109,16 @@ test('a tensor without grad_fn, and things that are not tensors', { skip }, asyn
   const notTensor = await s!.helper.autograd('model', s!.frameId);
   assert.ok('error' in notTensor && /not a tensor/.test(notTensor.error));
   const call = await s!.helper.autograd('lin.sum()', s!.frameId);
-  assert.ok('error' in call && /refused/.test(call.error));
+  assert.ok('error' in call && /refused/.test(call.error), 'unasked (no calls option): refused');
+});
+
+test('a typed expression with calls is evaluated as the Debug Console would', { skip }, async () => {
+  const g = graph(await s!.helper.autograd('lin.sum()', s!.frameId, 5000, { calls: true }));
+  assert.equal(g.nodes[0]!.name, 'SumBackward0');
+  const lin = graph(await s!.helper.autograd('lin', s!.frameId));
+  assert.equal(g.nodes.length, lin.nodes.length + 1, 'one node more than lin itself');
+  const bad = await s!.helper.autograd('lin.no_such_method()', s!.frameId, 5000, { calls: true });
+  assert.ok('error' in bad && /^AttributeError: /.test(bad.error) && !bad.error.includes('\n'), JSON.stringify(bad));
 });
 
 test('corpus truth _autograd_linear_relu_sum', async (t) => {

@@ -102,6 +102,22 @@ test('calls, assignments and undefined names are answered in one line, nothing e
   assert.ok(stats.stats!.min! < 0, 'x was not zeroed by a refused expression');
 });
 
+test('typed expressions with calls: evaluated once, the tensor pinned for reading its values', { skip }, async () => {
+  const a = tensorOf(await s!.helper.hover('x[0].transpose(1, 2).sum(0)', s!.frameId, true, { calls: true }));
+  assert.deepEqual(a.shape, [8, 8]);
+  assert.match(a.ref ?? '', /^@pin:\d+$/);
+  const { liveCheckpoint } = await import('../../src/debug/liveCheckpoint');
+  const cp = liveCheckpoint(s!.helper, 'x[0].transpose(1, 2).sum(0)', s!.frameId, a);
+  const got = Buffer.from(await cp.tensors[0]!.storage!.source!.read(0, 256));
+  const want = Buffer.from((await s!.evaluator.evaluate(`__import__('base64').b64encode(x[0].transpose(1, 2).sum(0).contiguous().numpy().tobytes()).decode()`, s!.frameId)).replace(/^'|'$/g, ''), 'base64');
+  assert.deepEqual(got, want);
+  // a plain name is not pinned; an expression that raises answers one line
+  assert.equal(tensorOf(await s!.helper.hover('x', s!.frameId, false, { calls: true })).ref, undefined);
+  const err = await s!.helper.hover('x.no_such()', s!.frameId, false, { calls: true });
+  assert.ok('error' in err && /^AttributeError: /.test(err.error), JSON.stringify(err));
+  await assert.rejects(s!.helper.readBytes('@pin:999999', s!.frameId, 0, 4), /is gone/);
+});
+
 test('the helper is installed once, as a private module', { skip }, async () => {
   const r = await s!.evaluator.evaluate(`'${HELPER_MODULE}' in __import__('sys').modules`, s!.frameId);
   assert.equal(r, 'True');

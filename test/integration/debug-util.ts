@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runToLine, type StoppedSession } from '../../src/debug/session';
+import { runToLine, type StopOptions, type StoppedSession } from '../../src/debug/session';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixtures = path.join(repoRoot, 'test', 'fixtures', 'debug');
@@ -44,12 +44,12 @@ export interface FixtureStop<T> {
  * Runs test/fixtures/debug/SCRIPT under real debugpy to its `# BREAK` line; the script writes what torch
  * says (its expectations) to the JSON file named by its first argument.
  */
-export async function stopInFixture<T>(script: string, requestTimeoutMs?: number): Promise<FixtureStop<T>> {
+export async function stopInFixture<T>(script: string, requestTimeoutMs?: number, extra: Partial<StopOptions> = {}): Promise<FixtureStop<T>> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `ts-${path.basename(script, '.py')}-`));
   const out = path.join(tmp, 'expected.json');
   const file = path.join(fixtures, script);
   try {
-    const session = await runToLine({ script: file, line: lineOf(file), python, args: [out], ...(requestTimeoutMs ? { requestTimeoutMs } : {}) });
+    const session = await runToLine({ script: file, line: lineOf(file), python, args: [out], ...(requestTimeoutMs ? { requestTimeoutMs } : {}), ...extra });
     const expected = JSON.parse(readFileSync(out, 'utf8')) as T;
     return {
       session,

@@ -51,9 +51,45 @@ def _check_expression(expr):
     return compile(tree, '<tensorscope>', 'eval')
 
 
-def _resolve(expr, g, l):
-    code = _check_expression(expr)
+_PIN_PREFIX = '@pin:'  # '@' cannot start a Python expression
+_PINS = {}  # pinned values of typed expressions, so their bytes are read from one evaluation
+_MAX_PINS = 8
+_pin_count = [0]
+
+
+def _compile_typed(expr):
+    """Any Python expression, as the Debug Console evaluates it (the user typed it and asked)."""
+    if not isinstance(expr, str) or not expr.strip() or len(expr) > 5000:
+        raise ValueError('empty or too long expression')
+    return compile(expr.strip(), '<tensorscope>', 'eval')
+
+
+def _is_plain(expr):
+    try:
+        _check_expression(expr)
+        return True
+    except Exception:
+        return False
+
+
+def _resolve(expr, g, l, calls=False):
+    """The value of `expr` in the frame: names/attributes/subscripts only unless `calls`; a pin reference
+    (`@pin:N`, from an earlier answer) gives back the value pinned then."""
+    if isinstance(expr, str) and expr.startswith(_PIN_PREFIX):
+        if expr not in _PINS:
+            raise ValueError('%s is gone (pinned values are kept for the last %d typed expressions)' % (expr, _MAX_PINS))
+        return _PINS[expr]
+    code = _compile_typed(expr) if calls else _check_expression(expr)
     return eval(code, g, l)
+
+
+def _pin(v):
+    _pin_count[0] += 1
+    ref = '%s%d' % (_PIN_PREFIX, _pin_count[0])
+    _PINS[ref] = v
+    while len(_PINS) > _MAX_PINS:
+        del _PINS[next(iter(_PINS))]
+    return ref
 
 
 def _torch():
@@ -260,11 +296,12 @@ def _describe(v, stats=True, depth=0):
     return out
 
 
-def hover(expr, g, l, stats=True):
-    """Describe the value of `expr` (names/attributes/subscripts only) in the given frame scope."""
+def hover(expr, g, l, stats=True, calls=False):
+    """Describe the value of `expr` in the given frame scope: names/attributes/subscripts only, or with
+    `calls` any expression (then a tensor that is not a plain name is pinned, and `ref` names it)."""
     t0 = _time.perf_counter()
     try:
-        v = _resolve(expr, g, l)
+        v = _resolve(expr, g, l, calls)
     except NameError as e:
         return _encode({'error': str(e)})
     except (SyntaxError, ValueError) as e:
@@ -276,6 +313,8 @@ def hover(expr, g, l, stats=True):
     except Exception as e:
         return _encode({'error': _one_line(e)})
     out['expr'] = expr
+    if calls and out.get('kind') in ('tensor', 'ndarray') and not _is_plain(expr):
+        out['ref'] = _pin(v)
     out['elapsedMs'] = round((_time.perf_counter() - t0) * 1000, 3)
     return _encode(out)
 
@@ -297,27 +336,6 @@ def shapes(names, g, l):
                 out[name] = {'shape': list(v.shape), 'dtype': _dtype_name(v.dtype), 'device': str(v.device)}
             elif _is_ndarray(v):
                 out[name] = {'shape': list(v.shape), 'dtype': str(v.dtype), 'device': 'cpu', 'numpy': True}
-        except Exception:
-            pass
-    return _encode(out)
-
-
-def summaries(exprs, g, l):
-    """{expr: compact description (no statistics)} for those expressions that hold tensors, arrays or
-    containers of them (the Variables view and the debug hover)."""
-    out = {}
-    for expr in exprs[:200]:
-        try:
-            v = _resolve(expr, g, l)
-        except Exception:
-            continue
-        try:
-            if _is_tensor(v) or _is_ndarray(v):
-                out[expr] = _describe(v, False)
-            elif isinstance(v, (list, tuple, dict)):
-                d = _describe(v, False)
-                if d.get('tensors'):
-                    out[expr] = d
         except Exception:
             pass
     return _encode(out)
@@ -369,12 +387,12 @@ def _parameter_names(g, l, limit=2000):
     return names
 
 
-def autograd(expr, g, l, max_nodes=5000):
+def autograd(expr, g, l, max_nodes=5000, calls=False):
     """Breadth-first walk of grad_fn.next_functions from the value of `expr` (a tensor or a grad_fn node)."""
     t0 = _time.perf_counter()
     torch = _torch()
     try:
-        v = _resolve(expr, g, l)
+        v = _resolve(expr, g, l, calls)
     except Exception as e:
         return _encode({'error': str(e) if isinstance(e, (NameError, ValueError)) else _one_line(e)})
     if torch is None:
@@ -461,7 +479,8 @@ _MAX_READ = 4 << 20  # bytes per read_bytes call
 
 def read_bytes(expr, g, l, offset, length):
     """Bytes [offset, offset+length) of the tensor's elements in C order (little-endian, as in memory).
-    Only that slice leaves the tensor's device: a CUDA tensor is never copied to the host whole."""
+    Only that slice leaves the tensor's device: a CUDA tensor is never copied to the host whole.
+    `expr` is a plain expression or a pin reference (`@pin:N`) from hover."""
     try:
         v = _resolve(expr, g, l)
         offset = int(offset)

@@ -1,21 +1,24 @@
 /**
- * The debugger features, wired into VS Code: the `tensorscope-python` debug type (debugpy's adapter
- * started with our interpreter setting, behind our DAP proxy so the debug hover and the Variables view
- * show tensor lines), hovers and inline shapes while stopped (any Python debug type), "Inspect Tensor"
- * (opens the live tensor in the inspector, else a details panel) and "Trace Autograd Graph".
+ * The debugger features, wired into VS Code: the `tensorscope-python` debug type (debugpy's adapter run
+ * by the interpreter resolvePythonInterpreter chooses), the pydevd presentation plugin on the PYTHONPATH
+ * of every Python debug session (./pythonPath.ts: the debug hover and the Variables view show tensor
+ * lines), hovers and inline shapes while stopped (any Python debug type), "Inspect Tensor" (opens the
+ * live tensor in the inspector, else a details panel) and "Trace Autograd Graph".
  * Called from src/extension/companions.ts with the inspector registry.
  */
 import * as vscode from 'vscode';
-import { expressionAt, isSafeExpression } from '../../debug/expression';
+import { checkExpression, expressionAt } from '../../debug/expression';
 import { isLiveTensor, type AutogradGraph, type LiveTensor } from '../../debug/protocol';
 import { LiveSessions, type LiveFrame } from './liveSessions';
 import { InlineShapesProvider, LiveHoverProvider } from './providers';
 import { GraphPanel } from './graphPanel';
 import { showTensorPanel } from './tensorPanel';
-import { ProxyDebugAdapter } from './proxyAdapter';
+import { registerPluginPath } from './pythonPath';
+import { resolvePythonInterpreter } from '../python/interpreter';
+import { execFile } from 'node:child_process';
 import { liveCheckpoint } from '../../debug/liveCheckpoint';
 import type { Checkpoint } from '../../core/model';
-import { DEBUG_TYPE, debugSettings, pythonInterpreter } from './settings';
+import { DEBUG_TYPE, debugSettings } from './settings';
 
 /** Optional hooks from the rest of the extension (the inspector, for Inspect Tensor). */
 export interface DebugFeatureDeps {
@@ -55,18 +58,21 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRe
   const deps = toDeps(depsOrRegistry);
   const sessions = new LiveSessions();
   let last: { graph: AutogradGraph; panel: GraphPanel } | undefined;
+  registerPluginPath(context);
   context.subscriptions.push(
     sessions,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
-      createDebugAdapterDescriptor: (session) => {
+      createDebugAdapterDescriptor: async (session) => {
         const configured = (session.configuration as { adapterPython?: unknown }).adapterPython;
-        const python = typeof configured === 'string' && configured ? configured : pythonInterpreter();
-        return new vscode.DebugAdapterInlineImplementation(new ProxyDebugAdapter(python));
+        const python = typeof configured === 'string' && configured ? configured : (await resolvePythonInterpreter(session.workspaceFolder?.uri)).path;
+        await checkDebugpy(python);
+        return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
       },
     }),
+    // the launch.json template comes from package.json's initialConfigurations only (a provideDebugConfigurations
+    // here would write it a second time)
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, {
-      provideDebugConfigurations: () => [launchSnippet()],
-      resolveDebugConfiguration: (_folder, config) => {
+      resolveDebugConfiguration: async (folder, config) => {
         if (!config.type && !config.request && !config.name) {
           const doc = vscode.window.activeTextEditor?.document;
           if (!doc || doc.languageId !== 'python') return undefined;
@@ -78,7 +84,7 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRe
         if (config.request === 'launch' && !config.program && !config.module && !config.code) {
           return vscode.window.showErrorMessage('Tensorscope: the launch configuration needs a "program"').then(() => undefined);
         }
-        if (config.request === 'launch' && !config.python) config.python = [pythonInterpreter()];
+        if (config.request === 'launch' && !config.python) config.python = [(await resolvePythonInterpreter(folder?.uri)).path];
         return config;
       },
     }),
@@ -87,7 +93,7 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRe
     vscode.commands.registerCommand('tensorscope.debug.inspectTensor', async (arg?: VariableArg) => {
       const target = await resolveTarget(sessions, arg);
       if (!target) return undefined;
-      const answer = await target.frame.helper.hover(target.expr, target.frame.frameId);
+      const answer = await target.frame.helper.hover(target.expr, target.frame.frameId, true, { calls: true });
       if ('error' in answer) { void vscode.window.showWarningMessage(`Tensorscope: ${target.expr}: ${answer.error}`); return answer; }
       if (!isLiveTensor(answer)) { void vscode.window.showWarningMessage(`Tensorscope: ${target.expr} is a ${answer.type}, not a tensor`); return answer; }
       const shown = deps.openLiveTensor ? await deps.openLiveTensor(target.expr, answer, target.frame).catch(() => false) : false;
@@ -98,7 +104,7 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRe
       const target = await resolveTarget(sessions, arg);
       if (!target) return undefined;
       const graph = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Tracing autograd graph of ${target.expr}` },
-        () => target.frame.helper.autograd(target.expr, target.frame.frameId, debugSettings().maxNodes));
+        () => target.frame.helper.autograd(target.expr, target.frame.frameId, debugSettings().maxNodes, { calls: true }));
       if ('error' in graph) { void vscode.window.showWarningMessage(`Tensorscope: ${target.expr}: ${graph.error}`); return graph; }
       if (!graph.nodes.length) { void vscode.window.showInformationMessage(`Tensorscope: ${graph.note ?? `${target.expr} has no autograd graph`}`); return graph; }
       if (graph.truncated) void vscode.window.showWarningMessage(`Tensorscope: the graph was cut at ${graph.maxNodes} nodes (setting tensorscope.autograd.maxNodes)`);
@@ -110,6 +116,17 @@ export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRe
   return { sessions, lastGraph: () => last };
 }
 
+/** Fails with one clear line when `python` cannot run debugpy's adapter (instead of an adapter that dies at once). */
+function checkDebugpy(python: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(python, ['-c', 'import debugpy'], { timeout: 30_000 }, (err, _out, stderr) => {
+      if (!err) { resolve(); return; }
+      const why = String(stderr).trim().split('\n').pop() || err.message;
+      reject(new Error(`Tensorscope: ${python} cannot run debugpy (${why}). Install debugpy for it (Debian: python3-debugpy) or choose another interpreter (setting tensorscope.python.interpreter).`));
+    });
+  });
+}
+
 function launchSnippet(): vscode.DebugConfiguration {
   return {
     type: DEBUG_TYPE, request: 'launch', name: 'Tensorscope: Python file', program: '${file}',
@@ -117,7 +134,7 @@ function launchSnippet(): vscode.DebugConfiguration {
   };
 }
 
-/** The expression to act on: a Variables-view item, an explicit argument, the selection, or the expression under the cursor. */
+/** The expression to act on: a Variables-view item, an explicit argument, the selection, the expression under the cursor, or one typed. */
 async function resolveTarget(sessions: LiveSessions, arg?: VariableArg): Promise<{ expr: string; frame: LiveFrame } | undefined> {
   let expr = arg?.expression ?? arg?.variable?.evaluateName ?? arg?.variable?.name;
   if (!expr) {
@@ -129,11 +146,12 @@ async function resolveTarget(sessions: LiveSessions, arg?: VariableArg): Promise
     }
   }
   if (!expr) {
-    expr = await vscode.window.showInputBox({ prompt: 'Tensor expression (a name, attribute or subscript)', placeHolder: 'loss' });
+    expr = await vscode.window.showInputBox({ prompt: 'Tensor expression, evaluated as in the Debug Console', placeHolder: 'out.sum(), k.transpose(1, 2), loss' });
     if (!expr) return undefined;
   }
-  const safe = isSafeExpression(expr);
-  if (!safe.ok) { void vscode.window.showWarningMessage(`Tensorscope: ${expr}: ${safe.reason}`); return undefined; }
+  // asked for by the user (a selection, a typed expression, a Variables item): calls are evaluated, as in the Debug Console
+  const ok = checkExpression(expr, { calls: true });
+  if (!ok.ok) { void vscode.window.showWarningMessage(`Tensorscope: ${expr}: ${ok.reason}`); return undefined; }
   const frame = await sessions.current();
   if (!frame) { void vscode.window.showWarningMessage('Tensorscope: no Python debug session is stopped'); return undefined; }
   return { expr, frame };

@@ -1,15 +1,9 @@
 /** The debugger part's settings (contributed in package.json). */
 import * as vscode from 'vscode';
-import { configuredInterpreter } from '../python/interpreter';
 
 export const DEBUG_TYPE = 'tensorscope-python';
 /** debug types whose adapter is debugpy: ours, and the Python extension's */
 export const PYTHON_DEBUG_TYPES = new Set(['debugpy', 'python', DEBUG_TYPE]);
-
-/** @deprecated use resolvePythonInterpreter (src/extension/python/interpreter.ts), which also asks the Python extension */
-export function pythonInterpreter(): string {
-  return configuredInterpreter().path;
-}
 
 export function debugSettings(): { inlineShapes: boolean; hover: boolean; maxNodes: number; timeoutMs: number } {
   const c = vscode.workspace.getConfiguration('tensorscope');
