@@ -24,6 +24,8 @@ export interface LiveTensor {
   bytes: number;
   stats?: LiveStats | null;
   note?: string;
+  /** size of the storage under a plain strided torch tensor, when its bytes can be read as a storage */
+  storageBytes?: number;
   /** set when a typed expression with calls computed it: the pinned value's reference for later reads */
   ref?: string;
 }

@@ -98,12 +98,13 @@ export class TensorHelper {
   }
 
   /** Bytes of a tensor's elements in C order (at most 4 MiB per call; only that slice is copied off its device).
-   * `expr`: a name/attribute/subscript expression, or the `ref` of a hover answer (a pinned value). */
-  async readBytes(expr: string, frameId: number, offset: number, length: number): Promise<Uint8Array> {
+   * `expr`: a name/attribute/subscript expression, or the `ref` of a hover answer (a pinned value).
+   * `storage`: the bytes of the tensor's storage (which its strides and offset index) instead of its elements. */
+  async readBytes(expr: string, frameId: number, offset: number, length: number, storage = false): Promise<Uint8Array> {
     const safe = isPinRef(expr) ? { ok: true as const } : checkExpression(expr, {});
     if (!safe.ok) throw new Error(safe.reason);
     await this.ensureInstalled(frameId);
-    const result = await this.evaluator.evaluate(`${MOD}.read_bytes(${pyString(expr)}, globals(), locals(), ${Math.floor(offset)}, ${Math.floor(length)})`, frameId);
+    const result = await this.evaluator.evaluate(`${MOD}.read_bytes(${pyString(expr)}, globals(), locals(), ${Math.floor(offset)}, ${Math.floor(length)}, ${storage ? 'True' : 'False'})`, frameId);
     const m = /TSB:([A-Za-z0-9+/=]*)/.exec(result);
     if (m) return new Uint8Array(Buffer.from(m[1]!, 'base64'));
     const answer = decodeAnswer<{ error?: string }>(result);

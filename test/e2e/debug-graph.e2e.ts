@@ -61,3 +61,20 @@ test('search, click for details, export SVG and DOT', { skip, timeout: 60_000 },
   assert.match(content, /<g class="viewport">/, 'exported without the pan/zoom transform');
   assert.deepEqual(msgs.filter((m) => m.type === 'export' && m.format === 'dot').pop(), { type: 'export', format: 'dot' });
 });
+
+test('long node names are shown whole: squeezed into their box, with a tooltip', { skip, timeout: 60_000 }, async () => {
+  const names = ['BinaryCrossEntropyWithLogitsBackward0', 'MaxPool2DWithIndicesBackward0', 'ConvolutionBackward0', 'AccumulateGrad'];
+  const g = chainGraph(0);
+  g.nodes = names.map((name, id) => ({ id, name, saved: [] }));
+  g.edges = [[0, 1], [1, 2], [2, 3]];
+  g.leaves = [];
+  await renderGraph(page, g, { collapse: false });
+  for (const name of names) {
+    const box = page.locator(`#graph-svg g.node[data-name="${name}"]`);
+    assert.equal(await box.locator('text.label').textContent(), name, 'the whole name, not cut');
+    assert.match((await box.locator('title').textContent()) ?? '', new RegExp(`^${name}`));
+    const [textW, rectW] = await box.evaluate((el) => [
+      (el.querySelector('text.label') as SVGTextElement).getBBox().width, Number(el.querySelector('rect')!.getAttribute('width'))]);
+    assert.ok(textW <= rectW - 8, `${name}: text ${textW}px in a ${rectW}px box`);
+  }
+});

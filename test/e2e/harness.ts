@@ -70,6 +70,8 @@ export interface WorkbenchOptions {
   copyWorkspace?: boolean;
   /** unpacked extension folder loaded as extensionDevelopmentPath (default: the repo root) */
   extensionPath?: string;
+  /** more unpacked extensions loaded next to it (test doubles of other extensions, test/fixtures/extensions/) */
+  extraExtensionPaths?: string[];
   /** a .vsix installed into a fresh extensions dir instead (default: $TENSORSCOPE_E2E_VSIX) */
   vsix?: string;
   /** extension-tests module (compiled JS, absolute path) run in the extension host; see run-exttests.ts */
@@ -275,6 +277,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     // code-server's remote authority is the literal word "remote" (G5)
     payload.push(['extensionDevelopmentPath', `vscode-remote://remote${path.resolve(opts.extensionPath ?? repoRoot)}`]);
   }
+  for (const extra of opts.extraExtensionPaths ?? []) payload.push(['extensionDevelopmentPath', `vscode-remote://remote${path.resolve(repoRoot, extra)}`]);
   if (opts.extensionTestsPath) payload.push(['extensionTestsPath', `vscode-remote://remote${path.resolve(opts.extensionTestsPath)}`]);
 
   const server = startCodeServer({ tmp, folder: workspace, smokeTestDriver: payload.length > 0, env: opts.env });
@@ -304,7 +307,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     if (opts.beforeGoto) await opts.beforeGoto(page);
     const url = folderUrl(baseUrl, workspace, payload);
-    await page.goto(url);
+    await page.goto(url, { timeout: 120_000 }); // a loaded machine can take a while to serve the workbench
     if (opts.waitForExplorer ?? true) {
       await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
       await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });

@@ -130,23 +130,34 @@ test('inline shapes for the names of a line', { skip }, async () => {
   assert.equal(inlineText('arr', shapes.arr!), 'arr: [3, 2] float32 (numpy)');
 });
 
-test('live tensors as in-memory checkpoints: values read in C order, in bounded slices', { skip }, async () => {
+test('live tensors as in-memory checkpoints: real strides over the storage, values read in bounded slices', { skip }, async () => {
   const { liveCheckpoint } = await import('../../src/debug/liveCheckpoint');
-  const raw = async (code: string): Promise<Buffer> =>
-    Buffer.from((await s!.evaluator.evaluate(`__import__('base64').b64encode(${code}).decode()`, s!.frameId)).replace(/^'|'$/g, ''), 'base64');
-  for (const [expr, code] of [['xt', 'xt.contiguous().numpy().tobytes()'], ['arr', '__import__("numpy").ascontiguousarray(arr).tobytes()'],
-    ['half', 'half.numpy().tobytes()'], ['mask', 'mask.numpy().tobytes()']] as const) {
+  const { readDense } = await import('../../src/core/values');
+  // torch's (numpy's) own values of `expr`, flattened in C order
+  const valuesOf = async (expr: string): Promise<number[]> => (JSON.parse(JSON.parse((await s!.evaluator.evaluate(
+    `__import__('json').dumps([float(v) for v in __import__('numpy').asarray(${expr}).reshape(-1).tolist()])`, s!.frameId)).replace(/^'|'$/g, '"'))) as number[]);
+  for (const expr of ['xt', 'arr', 'half', 'mask', 'cl']) {
     const t = tensorOf(await s!.helper.hover(expr, s!.frameId));
-    const cp = liveCheckpoint(s!.helper, expr, s!.frameId, t);
+    const cp = liveCheckpoint(s!.helper, expr, s!.frameId, t, { name: '<module>', source: 'hover_cases.py', line: 60 });
     const info = cp.tensors[0]!;
     assert.equal(cp.format, 'live');
-    assert.equal(info.storage!.bytes, t.bytes, expr);
-    const want = await raw(code);
-    const all = await info.storage!.source!.read(0, info.storage!.bytes);
-    assert.deepEqual(Buffer.from(all), want, `${expr}: all bytes`);
+    assert.equal(cp.meta.frame, '<module> (hover_cases.py:60)');
+    if (t.kind === 'tensor') {
+      // as torch has it: the view's own strides and offset over its storage's bytes
+      assert.deepEqual([info.stride, info.storageOffset, info.contiguous], [t.stride, t.storageOffset, t.contiguous], expr);
+      assert.equal(info.storage!.bytes, t.storageBytes, expr);
+    } else {
+      assert.equal(info.storage!.bytes, t.bytes, expr);
+    }
+    // the logical values (what the inspector's slices and statistics read) are torch's, in C order
+    const dense = await readDense(info);
+    assert.deepEqual(Array.from(dense.data as ArrayLike<number | bigint | boolean>, Number), await valuesOf(expr), `${expr}: values`);
     const part = await info.storage!.source!.read(3, 10);
-    assert.deepEqual(Buffer.from(part), want.subarray(3, 13), `${expr}: an unaligned slice`);
+    assert.equal(part.length, Math.min(10, info.storage!.bytes - 3), `${expr}: an unaligned slice`);
   }
+  // xt = x[0, 0].t(): a transposed view of x's storage, 2·3·8·8 floats
+  const xt = tensorOf(await s!.helper.hover('xt', s!.frameId));
+  assert.deepEqual([xt.stride, xt.storageBytes], [[1, 8], 2 * 3 * 8 * 8 * 4]);
   const meta = tensorOf(await s!.helper.hover('meta', s!.frameId));
   assert.equal(liveCheckpoint(s!.helper, 'meta', s!.frameId, meta).tensors[0]!.storage!.source, null);
   await assert.rejects(s!.helper.readBytes('meta', s!.frameId, 0, 4), /meta tensor: no data/);

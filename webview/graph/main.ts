@@ -111,8 +111,13 @@ function render(fitAfter = true): void {
   nodes.append('rect').attr('width', (n) => n.w).attr('height', (n) => n.h).attr('rx', 5)
     .attr('fill', (n) => n.repeat ? REPEAT_FILL : n.leaf ? LEAF_FILL : NODE_FILL)
     .attr('stroke', (n) => state!.matches.includes(n.key) ? '#f6ad55' : n.key === state!.selected ? '#d53f8c' : 'none').attr('stroke-width', 3);
-  nodes.append('text').attr('x', 8).attr('y', 16).attr('fill', '#fff').attr('font-size', 12).text((n) => clip(n.label, 26));
-  nodes.append('text').attr('x', 8).attr('y', 32).attr('fill', '#e2e8f0').attr('font-size', 10).text((n) => clip(n.sub, 32));
+  // full names (`BinaryCrossEntropyWithLogitsBackward0`): a label longer than the box is squeezed to fit it;
+  // only very long ones (repeated-block chains) are cut, and every box has its full text as a tooltip
+  nodes.append('title').text((n) => (n.sub ? `${n.label}\n${n.sub}` : n.label));
+  nodes.append('text').attr('class', 'label').attr('x', 8).attr('y', 16).attr('fill', '#fff').attr('font-size', 12)
+    .text((n) => clip(n.label, LABEL_MAX)).each(function (n) { fitWidth(this, n.label, LABEL_FITS, n.w - 14); });
+  nodes.append('text').attr('class', 'sub').attr('x', 8).attr('y', 32).attr('fill', '#e2e8f0').attr('font-size', 10)
+    .text((n) => clip(n.sub, SUB_MAX)).each(function (n) { fitWidth(this, n.sub, SUB_FITS, n.w - 14); });
   zoomer = zoom<SVGSVGElement, unknown>().scaleExtent([0.02, 4]).on('zoom', (ev: { transform: { toString(): string } }) => {
     root.attr('transform', ev.transform.toString());
   });
@@ -128,6 +133,19 @@ function render(fitAfter = true): void {
 }
 
 function clip(s: string, n: number): string { return s.length > n ? `${s.slice(0, n - 1)}…` : s; }
+
+/** characters that fit a box at the label's (sub-line's) font size; up to *_MAX they are squeezed to fit */
+const LABEL_FITS = 26;
+const LABEL_MAX = 48;
+const SUB_FITS = 32;
+const SUB_MAX = 60;
+
+/** Squeezes a text longer than `fits` characters into `width` pixels (SVG textLength), keeping every character. */
+function fitWidth(el: SVGTextElement, text: string, fits: number, width: number): void {
+  if (text.length <= fits) return;
+  el.setAttribute('textLength', String(width));
+  el.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+}
 
 function fitView(): void {
   if (!state || !svgSel || !zoomer) return;

@@ -205,6 +205,9 @@ def _describe_tensor(t, stats):
     if t.layout == torch.strided:
         out['stride'] = list(t.stride())
         out['storageOffset'] = int(t.storage_offset())
+        nbytes = _storage_bytes(t)
+        if nbytes is not None:
+            out['storageBytes'] = nbytes
         out['contiguous'] = bool(t.is_contiguous())
         if t.dim() == 4 and not out['contiguous'] and t.is_contiguous(memory_format=torch.channels_last):
             out['memoryFormat'] = 'channels_last'
@@ -223,6 +226,19 @@ def _describe_tensor(t, stats):
         if note:
             out['note'] = note
     return out
+
+
+def _storage_bytes(t):
+    """Size of the storage under a plain strided tensor (metadata), or None where its bytes are not
+    read as a storage (meta, quantized, tensor subclasses that may not own one)."""
+    torch = _torch()
+    try:
+        if type(t) not in (torch.Tensor, torch.nn.Parameter) or t.is_quantized or t.device.type == 'meta':
+            return None
+        store = t.untyped_storage() if hasattr(t, 'untyped_storage') else t.storage()
+        return int(store.nbytes())
+    except Exception:
+        return None
 
 
 def _describe_ndarray(a, stats):
@@ -477,10 +493,11 @@ def autograd(expr, g, l, max_nodes=5000, calls=False):
 _MAX_READ = 4 << 20  # bytes per read_bytes call
 
 
-def read_bytes(expr, g, l, offset, length):
+def read_bytes(expr, g, l, offset, length, storage=False):
     """Bytes [offset, offset+length) of the tensor's elements in C order (little-endian, as in memory).
     Only that slice leaves the tensor's device: a CUDA tensor is never copied to the host whole.
-    `expr` is a plain expression or a pin reference (`@pin:N`) from hover."""
+    `expr` is a plain expression or a pin reference (`@pin:N`) from hover. With `storage`, the bytes are
+    those of the tensor's storage instead (as a file holds them), which its strides and offset index."""
     try:
         v = _resolve(expr, g, l)
         offset = int(offset)
@@ -497,11 +514,20 @@ def read_bytes(expr, g, l, offset, length):
             return _encode({'error': 'meta tensor: no data'})
         if t.layout != torch.strided:
             return _encode({'error': 'sparse tensor: values are not read'})
-        if t.is_quantized:
-            t = t.int_repr()
-        if t.is_complex():
-            t = torch.view_as_real(t)
-        flat = t.contiguous().reshape(-1)
+        if storage:
+            nbytes = _storage_bytes(t)
+            if nbytes is None:
+                return _encode({'error': 'the storage of %s is not readable' % expr})
+            # a 1-d view over the whole storage: only the slice asked for is copied off the device
+            flat = t.as_strided((nbytes // t.element_size(),), (1,), 0)
+            if flat.is_complex():
+                flat = torch.view_as_real(flat).reshape(-1)
+        else:
+            if t.is_quantized:
+                t = t.int_repr()
+            if t.is_complex():
+                t = torch.view_as_real(t)
+            flat = t.contiguous().reshape(-1)
         size = flat.element_size()
         first = offset // size
         last = min(flat.numel(), -(-(offset + length) // size))

@@ -7,10 +7,12 @@ import * as vscode from 'vscode';
 import { TensorHelper } from '../../debug/tensorHelper';
 import { SessionEvaluator } from './vscodeEvaluator';
 import { PYTHON_DEBUG_TYPES, debugSettings } from './settings';
+import type { LiveFrameLabel } from '../../debug/liveCheckpoint';
+import path from 'node:path';
 
 interface StackFrameItem { session: vscode.DebugSession; threadId: number; frameId: number }
 
-export interface LiveFrame { session: vscode.DebugSession; frameId: number; helper: TensorHelper }
+export interface LiveFrame { session: vscode.DebugSession; frameId: number; helper: TensorHelper; threadId?: number }
 
 export class LiveSessions implements vscode.Disposable {
   private readonly helpers = new Map<string, TensorHelper>();
@@ -51,7 +53,7 @@ export class LiveSessions implements vscode.Disposable {
   async current(): Promise<LiveFrame | undefined> {
     const item = (vscode.debug as unknown as { activeStackItem?: unknown }).activeStackItem;
     if (isStackFrame(item) && PYTHON_DEBUG_TYPES.has(item.session.type)) {
-      return { session: item.session, frameId: item.frameId, helper: this.helperFor(item.session) };
+      return { session: item.session, frameId: item.frameId, threadId: item.threadId, helper: this.helperFor(item.session) };
     }
     const session = vscode.debug.activeDebugSession;
     if (!session || !PYTHON_DEBUG_TYPES.has(session.type) || !this.stoppedThread.has(session.id)) return undefined;
@@ -64,10 +66,25 @@ export class LiveSessions implements vscode.Disposable {
       if (threadId === undefined) return undefined;
       const st = (await session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 1 })) as { stackFrames?: { id: number }[] };
       const frameId = st.stackFrames?.[0]?.id;
-      return frameId === undefined ? undefined : { session, frameId, helper: this.helperFor(session) };
+      return frameId === undefined ? undefined : { session, frameId, threadId, helper: this.helperFor(session) };
     } catch {
       return undefined;
     }
+  }
+
+  /** The frame's function, file and line, as the Call Stack shows them (for titles and messages). */
+  async frameLabel(frame: LiveFrame): Promise<LiveFrameLabel | undefined> {
+    type Frames = { stackFrames?: { id: number; name: string; line?: number; source?: { name?: string; path?: string } }[] };
+    try {
+      const threads = frame.threadId !== undefined ? [frame.threadId]
+        : ((await frame.session.customRequest('threads')) as { threads?: { id: number }[] }).threads?.map((t) => t.id) ?? [];
+      for (const threadId of threads) {
+        const st = (await frame.session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 200 })) as Frames;
+        const f = st.stackFrames?.find((x) => x.id === frame.frameId);
+        if (f) return { name: f.name, line: f.line, source: f.source?.name ?? (f.source?.path ? path.basename(f.source.path) : undefined) };
+      }
+    } catch { /* the session moved on: no label */ }
+    return undefined;
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { expressionAt, namesOnLine } from '../../debug/expression';
 import { hoverMarkdown, inlineText } from '../../debug/format';
 import { isLiveTensor } from '../../debug/protocol';
+import { frameText } from '../../debug/liveCheckpoint';
 import type { LiveSessions } from './liveSessions';
 import { PYTHON_DEBUG_TYPES, debugSettings } from './settings';
 
@@ -21,9 +22,15 @@ export class LiveHoverProvider implements vscode.HoverProvider {
     } catch (e) {
       return new vscode.Hover(new vscode.MarkdownString(`**Tensorscope**: ${e instanceof Error ? e.message : String(e)}`));
     }
+    const range = new vscode.Range(position.line, found.start, position.line, found.end);
     // plain Python values are the debugger's own hover's business; show tensors, arrays, containers, modules
     if ('error' in answer) {
-      if (/not defined/.test(answer.error)) return undefined;
+      if (/not defined/.test(answer.error)) {
+        const where = frameText(await this.sessions.frameLabel(frame));
+        const md = new vscode.MarkdownString('**Tensorscope**: ');
+        md.appendText(`${found.text} is not in this frame (${where})`);
+        return new vscode.Hover(md, range);
+      }
     } else if (answer.kind === 'other') return undefined;
     const md = new vscode.MarkdownString(hoverMarkdown(answer));
     if (!('error' in answer) && isLiveTensor(answer)) {
@@ -32,7 +39,6 @@ export class LiveHoverProvider implements vscode.HoverProvider {
         (answer.gradFn ? ` · [Trace Autograd Graph](command:tensorscope.debug.traceAutograd?${arg})` : ''));
       md.isTrusted = { enabledCommands: ['tensorscope.debug.inspectTensor', 'tensorscope.debug.traceAutograd'] };
     }
-    const range = new vscode.Range(position.line, found.start, position.line, found.end);
     return new vscode.Hover(md, range);
   }
 }

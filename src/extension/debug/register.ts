@@ -16,7 +16,7 @@ import { showTensorPanel } from './tensorPanel';
 import { registerPluginPath } from './pythonPath';
 import { resolvePythonInterpreter } from '../python/interpreter';
 import { execFile } from 'node:child_process';
-import { liveCheckpoint } from '../../debug/liveCheckpoint';
+import { frameText, liveCheckpoint } from '../../debug/liveCheckpoint';
 import type { Checkpoint } from '../../core/model';
 import { DEBUG_TYPE, debugSettings } from './settings';
 
@@ -31,13 +31,15 @@ export interface CheckpointOpener {
   openCheckpoint(checkpoint: Checkpoint, title: string, options?: { tensor?: string }): Promise<unknown>;
 }
 
-function toDeps(d: DebugFeatureDeps | CheckpointOpener | undefined): DebugFeatureDeps {
+function toDeps(d: DebugFeatureDeps | CheckpointOpener | undefined, sessions: LiveSessions): DebugFeatureDeps {
   if (!d) return {};
   if ('openCheckpoint' in d && typeof d.openCheckpoint === 'function') {
     const opener = d;
     return {
       openLiveTensor: async (expr, tensor, frame) => {
-        await opener.openCheckpoint(liveCheckpoint(frame.helper, expr, frame.frameId, tensor), `${expr} (live)`, { tensor: expr });
+        const label = await sessions.frameLabel(frame);
+        // titled by the frame's function and line, as the Call Stack names it
+        await opener.openCheckpoint(liveCheckpoint(frame.helper, expr, frame.frameId, tensor, label), `${expr} (live, ${frameText(label)})`, { tensor: expr });
         return true;
       },
     };
@@ -55,8 +57,8 @@ export interface DebugFeatures {
 interface VariableArg { variable?: { name?: string; evaluateName?: string }; expression?: string }
 
 export function registerDebugFeatures(context: vscode.ExtensionContext, depsOrRegistry?: DebugFeatureDeps | CheckpointOpener): DebugFeatures {
-  const deps = toDeps(depsOrRegistry);
   const sessions = new LiveSessions();
+  const deps = toDeps(depsOrRegistry, sessions);
   let last: { graph: AutogradGraph; panel: GraphPanel } | undefined;
   registerPluginPath(context);
   context.subscriptions.push(
