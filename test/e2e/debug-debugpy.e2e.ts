@@ -10,10 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { inspectVariable, showVariable } from './debugWorkspace';
+import { inspectVariable, makeDebugWorkspace, showVariable } from './debugWorkspace';
 import { e2eSkipReason, hover, openFileByClick, repoRoot, runCommand, setBreakpoint, startDebugging, waitForText, webviewFrame, withWorkbench } from './harness';
 
 const python = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -27,14 +26,7 @@ function skipReason(): string | undefined {
 }
 
 test('debugpy launch type: the debug hover and Variables show shapes; inline shapes, autograd graph, live strides', { skip: skipReason(), timeout: 420_000 }, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tensorscope-debugpy-ws-'));
-  const ws = path.join(dir, 'debugpyws');
-  mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  copyFileSync(path.join(repoRoot, 'test', 'fixtures', 'debug', 'e2e_debugpy.py'), path.join(ws, 'train.py'));
-  writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
-    version: '0.2.0',
-    configurations: [{ type: 'debugpy', request: 'launch', name: LAUNCH, program: '${workspaceFolder}/train.py', console: 'internalConsole', justMyCode: true }],
-  }, null, 2));
+  const { dir, ws } = makeDebugWorkspace('tensorscope-debugpy-ws-', 'debugpyws', { script: 'e2e_debugpy.py', type: 'debugpy', name: LAUNCH });
   try {
     await withWorkbench({
       workspace: ws, copyWorkspace: false, name: 'debugpy',
