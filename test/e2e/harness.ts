@@ -304,7 +304,8 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     if (opts.beforeGoto) await opts.beforeGoto(page);
     const url = folderUrl(baseUrl, workspace, payload);
-    await page.goto(url);
+    // the workbench loads hundreds of scripts: on a loaded machine (CI, parallel runs) that takes more than 30 s
+    await page.goto(url, { timeout: 180_000 });
     if (opts.waitForExplorer ?? true) {
       await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
       await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });

@@ -97,6 +97,8 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     // 2. filter by substring, then by glob
     await frame.locator('#filter input').fill('running_var');
     await frame.locator('#table [data-name="bn1.running_mean"]').waitFor({ state: 'detached' });
+    // the rows of the new page arrive after the old ones are gone
+    await frame.locator('#table [data-name="layer2.0.bn2.running_var"]').waitFor();
     const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
     assert.ok(names.length >= 5 && names.every((n) => n?.endsWith('running_var')), JSON.stringify(names));
     await frame.locator('#table-status', { hasText: `${names.length} of 46 tensors match` }).waitFor();
