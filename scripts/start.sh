@@ -14,8 +14,9 @@ if [ $# -gt 0 ]; then folder="$(cd "${INIT_CWD:-$root}" && realpath -- "$1")"; e
 port="${TENSORSCOPE_PORT:-8080}"
 host="${TENSORSCOPE_HOST:-127.0.0.1}"
 
-bash scripts/setup.sh start
 . scripts/tools-env.sh
+ts_clean_env   # after INIT_CWD was used above: setup, vsce and code-server must not see the outer npm (node 20)
+bash scripts/setup.sh start
 state="$TS_TOOLS/start"
 mkdir -p "$state/ud/User" "$state/exts"
 
