@@ -13,7 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { launchBrowser, openFileByClick, paletteCommands, repoRoot, resultsDir, screenshot, toolsDir, webviewFrame } from '../test/e2e/harness';
+import { launchBrowser, openFileByClick, paletteCommands, repoRoot, resultsDir, screenshot, toolsDir, waitForWorkbench, webviewFrame } from '../test/e2e/harness';
 
 const say = (msg: string): void => console.log(`[start-check] ${msg}`);
 const state = path.join(toolsDir, 'start');   // where scripts/start.sh keeps code-server's state, log and pid
@@ -120,8 +120,7 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(60_000);
     await page.goto(base + '/');
-    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 120_000 });
+    await waitForWorkbench(page, 120_000);
     // the custom editor is known once the extension's contributions have arrived
     const cmds = await paletteCommands(page, 'Tensorscope: Open Checkpoint');
     if (!cmds.length) throw new Error('no Tensorscope commands in the palette: the extension is not installed');

@@ -308,8 +308,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     const url = folderUrl(baseUrl, workspace, payload);
     await page.goto(url);
     if (opts.waitForExplorer ?? true) {
-      await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });
+      await waitForWorkbench(page);
       log('workbench visible');
     }
     const b = browser;
@@ -323,6 +322,12 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     await close({ keepTemp: true });
     throw e;
   }
+}
+
+/** Waits until the workbench has loaded in `page` and the Explorer lists the workspace. */
+export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
 }
 
 /** Starts a workbench, runs fn, and always closes; on failure saves test-results/<name>-failure.png and keeps the temp dir. */
