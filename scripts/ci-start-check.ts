@@ -61,7 +61,7 @@ function describe(pids: number[]): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** the extension host's log lines that name Tensorscope's activation (code-server keeps them under ud/logs/) */
+/** the extension host's log lines that record Tensorscope's activation (code-server keeps them under ud/logs/) */
 function activationLines(sinceMs: number): string[] {
   const lines: string[] = [];
   const walk = (dir: string): void => {
@@ -69,8 +69,9 @@ function activationLines(sinceMs: number): string[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/exthost/i.test(p) && p.endsWith('.log') && statSync(p).mtimeMs >= sinceMs) {
-        for (const l of readFileSync(p, 'utf8').split('\n')) if (/activat\w* .*tensorscope\.tensorscope|tensorscope\.tensorscope.*activat/i.test(l)) lines.push(l.trim());
+      else if (/exthost\.log$/i.test(e.name) && statSync(p).mtimeMs >= sinceMs) {
+        // VS Code logs "ExtensionService#_doActivateExtension <id>, startup: …, activationEvent: '…'" at info level
+        for (const l of readFileSync(p, 'utf8').split('\n')) if (/_doActivateExtension tensorscope\.tensorscope\b/.test(l)) lines.push(l.trim());
       }
     }
   };
