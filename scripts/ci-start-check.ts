@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     browser = await launchBrowser(tmp);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(60_000);
-    await page.goto(base + '/');
+    await page.goto(base + '/', { timeout: 120_000 });
     await waitForWorkbench(page, 120_000);
     // the custom editor is known once the extension's contributions have arrived
     const cmds = await paletteCommands(page, 'Tensorscope: Open Checkpoint');

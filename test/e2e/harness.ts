@@ -306,7 +306,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     if (opts.beforeGoto) await opts.beforeGoto(page);
     const url = folderUrl(baseUrl, workspace, payload);
-    await page.goto(url);
+    await page.goto(url, { timeout: 90_000 });   // a first start on a fresh clone, on a busy machine, serves the workbench slowly
     if (opts.waitForExplorer ?? true) {
       await waitForWorkbench(page);
       log('workbench visible');
