@@ -72,7 +72,7 @@ export interface WorkbenchOptions {
   copyWorkspace?: boolean;
   /** unpacked extension folder loaded as extensionDevelopmentPath (default: the repo root) */
   extensionPath?: string;
-  /** more unpacked extensions loaded next to it (test doubles of other extensions, test/fixtures/extensions/) */
+  /** more unpacked extensions, installed into the fresh extensions folder (test doubles of other extensions, test/fixtures/extensions/) */
   extraExtensionPaths?: string[];
   /** a .vsix installed into a fresh extensions dir instead (default: $TENSORSCOPE_E2E_VSIX) */
   vsix?: string;
@@ -233,6 +233,17 @@ export function installVsix(tmp: string, vsix: string): string {
   return path.join(exts, dirs[0].name);
 }
 
+/**
+ * Copies an unpacked extension into tmp/exts as `<publisher>.<name>-<version>`: code-server lists the folder's
+ * extensions when it starts on a fresh extensions folder (a second extensionDevelopmentPath is not loaded).
+ */
+export function installFolder(tmp: string, folder: string): string {
+  const m = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+  const dest = path.join(tmp, 'exts', `${m.publisher}.${m.name}-${m.version}`);
+  cpSync(folder, dest, { recursive: true });
+  return dest;
+}
+
 /** Launches headless Chromium with the recipe's hermetic flags. */
 export function launchBrowser(tmp: string): Promise<Browser> {
   return chromium.launch({
@@ -268,6 +279,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     cpSync(src, workspace, { recursive: true });
   }
   writeUserSettings(tmp, opts.settings);
+  for (const extra of opts.extraExtensionPaths ?? []) installFolder(tmp, path.resolve(repoRoot, extra));
   const vsix = opts.vsix ?? process.env.TENSORSCOPE_E2E_VSIX;
   const payload: Array<[string, string]> = [];
   if (vsix) {
@@ -279,7 +291,6 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     // code-server's remote authority is the literal word "remote" (G5)
     payload.push(['extensionDevelopmentPath', `vscode-remote://remote${path.resolve(opts.extensionPath ?? repoRoot)}`]);
   }
-  for (const extra of opts.extraExtensionPaths ?? []) payload.push(['extensionDevelopmentPath', `vscode-remote://remote${path.resolve(repoRoot, extra)}`]);
   if (opts.extensionTestsPath) payload.push(['extensionTestsPath', `vscode-remote://remote${path.resolve(opts.extensionTestsPath)}`]);
 
   const server = startCodeServer({ tmp, folder: workspace, smokeTestDriver: payload.length > 0, env: opts.env });
@@ -552,8 +563,12 @@ export async function hover(page: Page, word: string, opts: { lineText?: string;
 export async function setBreakpoint(page: Page, lineText: string, opts: { timeoutMs?: number } = {}): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const editor = page.locator('.editor-instance .monaco-editor').first();
+  // the breakpoint margin appears once a debugger's contributions have arrived; the editor lays itself out
+  // again then, so a click before it can land on a line that is being replaced (slow on a busy machine)
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('.editor-instance .monaco-editor .glyph-margin'))
+    .some((m) => (m as HTMLElement).offsetWidth > 0), undefined, { timeout: Math.max(180_000, deadline - Date.now()) });
   const line = editor.locator('.view-line', { hasText: lineText }).first();
-  await line.click();
+  await line.click({ timeout: Math.max(30_000, deadline - Date.now()) });
   const before = await editor.locator('.codicon-debug-breakpoint').count();
   for (;;) {
     await page.keyboard.press('F9');
