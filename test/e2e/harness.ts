@@ -561,12 +561,11 @@ export async function hover(page: Page, word: string, opts: { lineText?: string;
 
 /** Sets a breakpoint on the first line containing `lineText` in the active editor (F9, retried until it shows: G3). */
 export async function setBreakpoint(page: Page, lineText: string, opts: { timeoutMs?: number } = {}): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  // breakpoints can be set once the extension host has brought a debugger's contributions, which on a busy
+  // machine can take minutes after the workbench shows (it first resolves the shell environment); until then
+  // F9 does nothing and the editor lays itself out again when they arrive
+  const deadline = Date.now() + (opts.timeoutMs ?? 240_000);
   const editor = page.locator('.editor-instance .monaco-editor').first();
-  // the breakpoint margin appears once a debugger's contributions have arrived; the editor lays itself out
-  // again then, so a click before it can land on a line that is being replaced (slow on a busy machine)
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('.editor-instance .monaco-editor .glyph-margin'))
-    .some((m) => (m as HTMLElement).offsetWidth > 0), undefined, { timeout: Math.max(180_000, deadline - Date.now()) });
   const line = editor.locator('.view-line', { hasText: lineText }).first();
   await line.click({ timeout: Math.max(30_000, deadline - Date.now()) });
   const before = await editor.locator('.codicon-debug-breakpoint').count();
@@ -577,6 +576,7 @@ export async function setBreakpoint(page: Page, lineText: string, opts: { timeou
     ).then(() => true, () => false);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`could not set a breakpoint on "${lineText}"`);
+    await line.click({ timeout: Math.max(1000, deadline - Date.now()) }).catch(() => undefined); // the line may have been re-rendered
   }
 }
 
