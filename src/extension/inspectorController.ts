@@ -7,7 +7,7 @@ import type { Checkpoint, TensorInfo, TensorStats } from '../core/model';
 import { parseSlice, sliceView } from '../core/slice';
 import { buildRows, numelOf, type TensorRow } from '../shared/rows';
 import { computeSummary } from '../shared/summary';
-import { boundContent, mapOptimizerParams } from '../shared/content';
+import { boundContent, mapOptimizerParams, optimizerAliases, type OptimizerMap } from '../shared/content';
 import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
 import { PAGE_SIZE, type FirstPage, type HostMessage, type SliceValues, type TensorDetails, type WebviewMessage } from '../shared/protocol';
@@ -37,6 +37,8 @@ export const MAX_SIDE = 256;
 export class InspectorController {
   checkpoint: Checkpoint | null = null;
   rows: TensorRow[] = [];
+  /** optimizer state ids mapped to parameters, per optimizer of the file (Content view, table names) */
+  optimizers: OptimizerMap[] = [];
   generation = 0;
   private byName = new Map<string, number>();
   private cache: { key: string; items: TableItem[]; matched: number } | null = null;
@@ -81,7 +83,8 @@ export class InspectorController {
     }
     const old = this.checkpoint;
     this.checkpoint = cp;
-    this.rows = buildRows(cp.tensors);
+    this.optimizers = mapOptimizerParams(cp.content, cp.tensors);
+    this.rows = buildRows(cp.tensors, optimizerAliases(this.optimizers, cp.tensors.map((t) => t.name)));
     this.byName = new Map(this.rows.map((r) => [r.name, r.index]));
     this.cache = null;
     this.statsCache.clear();
@@ -102,7 +105,7 @@ export class InspectorController {
       file: { uri: this.source.uri, path: this.path, name: this.displayName, format: cp.format, generation: this.generation },
       summary,
       content: boundContent(cp.content),
-      optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
+      optimizers: this.optimizers,
       tensorCount: cp.tensors.length,
       defaultGrouped: this.options.groupByModule ?? true,
       firstPage: this.firstPage(),
@@ -322,8 +325,20 @@ export function narrowShape(shape: readonly number[], maxElements: number): numb
   return out;
 }
 
-/** A slice that gives a 2D picture: the last two dims whole, earlier dims at 0 (`[0, 0, :, :]`). */
+/**
+ * A slice that gives a 2D picture: the two largest dimensions whole, the others at 0 — the pair whose smaller
+ * side is longest, later dimensions on a tie: `[0, 0, :, :]` for a (64, 3, 7, 7) conv weight (its 7×7 kernel),
+ * `[:, :, 0, 0]` for a (128, 64, 1, 1) one (not one element).
+ */
 export function suggestSlice(shape: readonly number[]): string {
   if (shape.length <= 2) return `[${shape.map(() => ':').join(', ')}]`;
-  return `[${shape.map((_, i) => (i < shape.length - 2 ? '0' : ':')).join(', ')}]`;
+  let best: [number, number] = [shape.length - 2, shape.length - 1];
+  let bestSide = Math.min(shape[best[0]], shape[best[1]]);
+  for (let i = shape.length - 2; i >= 0; i--) {
+    for (let j = shape.length - 1; j > i; j--) {
+      const side = Math.min(shape[i], shape[j]);
+      if (side > bestSide) { best = [i, j]; bestSide = side; }
+    }
+  }
+  return `[${shape.map((_, i) => (best.includes(i) ? ':' : '0')).join(', ')}]`;
 }
