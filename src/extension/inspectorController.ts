@@ -12,6 +12,7 @@ import { boundContent, mapOptimizerParams, optimizerAliases, type OptimizerMap }
 import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, rowFilter, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
 import { shownColumns } from '../shared/columns';
+import { rowStatsOf } from '../shared/rowStats';
 import { PAGE_SIZE, type FirstPage, type HostMessage, type SliceValues, type TensorDetails, type WebviewMessage } from '../shared/protocol';
 import { dtypeInfo } from '../core/dtype';
 
@@ -237,12 +238,29 @@ export class InspectorController {
       });
       if (generation !== this.generation) return;
       this.statsCache.set(name, stats);
+      this.setRowStats(name, stats);
       this.post({ type: 'stats', requestId, name, stats });
     } catch (e) {
       this.post({ type: 'error', requestId, message: a.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e) });
     } finally {
       if (this.requests.get(requestId) === a) this.requests.delete(requestId);
     }
+  }
+
+  /** Fill a row's statistics columns (rowStats.ts); the table shows them from its next page on. */
+  private setRowStats(name: string, stats: TensorStats): void {
+    const i = this.byName.get(name);
+    const row = i === undefined ? undefined : this.rows[i];
+    if (!row) return;
+    row.stats = rowStatsOf(stats, row.dtype);
+    // a sort or filter on a statistic must be recomputed; a column shows once some row has a value in it
+    this.cache = null;
+    if (shownColumns([row]).some((c) => !this.columns.includes(c))) this.rowsChanged();
+  }
+
+  /** Tensors flagged suspicious (rowStats.ts), in file order. */
+  suspicious(): string[] {
+    return this.rows.filter((r) => r.stats && r.stats.flags.length > 0).map((r) => r.name);
   }
 
   /** statistics of every tensor in turn (cancellable); `onProgress(done, total)` after each */
@@ -258,6 +276,7 @@ export class InspectorController {
         try {
           s = await this.core.stats(t, { signal });
           this.statsCache.set(t.name, s);
+          this.setRowStats(t.name, s);
         } catch (e) {
           if (signal.aborted) break;
           this.options.log?.('warn', `statistics of ${t.name}: ${e instanceof Error ? e.message : String(e)}`);

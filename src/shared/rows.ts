@@ -5,6 +5,7 @@
 import type { TensorInfo } from '../core/model';
 import { dtypeInfo } from '../core/dtype';
 import { layoutKind, numelOf, type LayoutKind } from '../core/layout';
+import type { RowStats } from './rowStats';
 
 export interface TensorRow {
   /** index into `Checkpoint.tensors` (stable for one load of the file) */
@@ -33,6 +34,8 @@ export interface TensorRow {
   numpyDtype?: string;
   /** quantization scheme, for quantized tensors */
   quant?: string;
+  /** statistics, once computed (Compute All Statistics, or the Details view) */
+  stats?: RowStats;
 }
 
 function elementBytes(dtype: TensorInfo['dtype']): number {

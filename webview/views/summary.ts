@@ -69,9 +69,16 @@ export class SummaryView {
     return box;
   }
 
-  allStatsProgress(done: number, total: number, finished: boolean): void {
+  allStatsProgress(done: number, total: number, finished: boolean, suspicious: number): void {
     clear(this.allStats);
     const bar = h('progress', { attrs: { max: total, value: done } });
-    this.allStats.append(bar, ` ${finished ? 'done' : 'statistics'}: ${done} / ${total} tensors`);
+    this.allStats.append(bar, ` ${finished ? 'done' : 'statistics'}: ${done} / ${total} tensors; `);
+    if (suspicious > 0) {
+      this.allStats.append(h('span', { class: 'suspicious-count' }, `${suspicious} suspicious`), ' ',
+        button('Show suspicious tensors', () => this.app.filterTable('flag:>0'), { appearance: 'secondary', id: 'show-suspicious', title: 'the table, filtered to flagged tensors (flag:>0), with min/max/mean/std/NaN/zeros columns' }));
+    } else {
+      this.allStats.append(finished ? 'nothing suspicious (no NaN/Inf, all-zero, constant or exploding tensor); the values are in the table\'s columns' : '');
+    }
   }
+
 }
