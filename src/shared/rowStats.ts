@@ -14,13 +14,8 @@ export type StatFlag = 'nan' | 'inf' | 'zeros' | 'dead' | 'exploding';
 /** the |value| above which a floating-point tensor is flagged as exploding */
 export const EXPLODING_ABS = 1e4;
 
-export interface RowStats {
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  std: number | null;
-  nan: number;
-  inf: number;
+/** TensorStats' figures less the histogram and counts, plus what the table adds */
+export interface RowStats extends Pick<TensorStats, 'min' | 'max' | 'mean' | 'std' | 'nan' | 'inf'> {
   /** share of elements equal to 0, in percent */
   zerosPct: number;
   flags: StatFlag[];
