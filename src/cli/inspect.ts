@@ -8,6 +8,7 @@ import { openCheckpoint } from '../core/open';
 import type { statsJson } from '../core/stats/index';
 import { writeOut } from './output';
 import { parseSwitches } from './switches';
+import { printError, terminalText } from './terminalText';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
 
@@ -54,8 +55,8 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
   const storages = new Map<string, number>();
   for (const t of ck.tensors) if (t.storage) storages.set(t.storage.key, t.storage.bytes);
   const total = [...storages.values()].reduce((a, b) => a + b, 0);
-  lines.push(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${fmtBytes(total)}`);
-  for (const [k, v] of Object.entries(ck.meta)) lines.push(`  ${k}: ${v}`);
+  lines.push(terminalText(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${fmtBytes(total)}`));
+  for (const [k, v] of Object.entries(ck.meta)) lines.push(terminalText(`  ${k}: ${v}`));
   const rows = ck.tensors.map((t) => {
     const notes: string[] = [];
     if (!t.contiguous && t.layout === 'strided') notes.push(`stride ${fmtShape(t.stride)}`);
@@ -70,17 +71,21 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
     const s = stats?.get(t);
     if (typeof s === 'string') notes.push(`stats: ${s}`);
     else if (s) notes.push(`min ${fmtNum(s.min)} max ${fmtNum(s.max)} mean ${fmtNum(s.mean)} std ${fmtNum(s.std)}${s.nan ? ` nan ${s.nan}` : ''}${s.inf ? ` inf ${s.inf}` : ''}`);
-    return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')];
+    return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')].map(terminalText);
   });
-  const w0 = Math.min(60, Math.max(4, ...rows.map((r) => r[0].length)));
-  const w1 = Math.max(5, ...rows.map((r) => r[1].length));
-  const w2 = Math.min(28, Math.max(5, ...rows.map((r) => r[2].length)));
+  // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+  let w0 = 4, w1 = 5, w2 = 5;
+  for (const r of rows) {
+    w0 = Math.max(w0, r[0].length); w1 = Math.max(w1, r[1].length); w2 = Math.max(w2, r[2].length);
+  }
+  w0 = Math.min(60, w0);
+  w2 = Math.min(28, w2);
   lines.push('');
   lines.push(`${'name'.padEnd(w0)}  ${'dtype'.padEnd(w1)}  ${'shape'.padEnd(w2)}  notes`);
   for (const r of rows) lines.push(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
   if (ck.warnings.length) {
     lines.push('');
-    for (const w of ck.warnings) lines.push(`warning: ${w}`);
+    for (const w of ck.warnings) lines.push(terminalText(`warning: ${w}`));
   }
   return lines.join('\n') + '\n';
 }
@@ -97,8 +102,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     ck = await openCheckpoint(path);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    printError(path, err);
     return 1;
   }
   try {
@@ -135,8 +139,7 @@ export async function run(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    printError(path, err);
     return 1;
   } finally {
     await ck.close().catch(() => undefined);

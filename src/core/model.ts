@@ -16,6 +16,15 @@ export type Layout = 'strided' | 'sparse_coo' | 'sparse_csr' | 'sparse_csc' | 's
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * `obj[key] = value` for keys that come from a file: a key named `__proto__` becomes an own property
+ * like any other, instead of replacing the object's prototype and vanishing from the tree.
+ */
+export function setJsonKey<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** Random access to bytes, without holding them: a file region, a zip entry (stored or deflated), a buffer. */
 export interface ByteSource {
   /** total size in bytes */

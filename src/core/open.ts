@@ -53,7 +53,7 @@ async function detect(path: string): Promise<Detected> {
   if (isDir) {
     entries = await fsp.readdir(path);
   } else {
-    const file = await SharedFile.open(path).catch(() => { throw new UnreadableError('cannot open (permission denied?)'); });
+    const file = await SharedFile.open(path);
     try {
       head = await file.read(0, Math.min(HEAD_BYTES, file.size));
       if (looksLikeZip(head)) {

@@ -13,7 +13,7 @@
  *     names: readonly string[]                     their names (the same array every time)
  *     get(name): ZipEntry | undefined
  *     source(entry): ByteSource                    lazy, no I/O until read
- *     entryFile(entry): Promise<RandomAccessFile>  a nested archive as a file (window when stored)
+ *     entryFile(entry, maxInflate?)               a nested archive as a file (window when stored; inflated up to 128 MiB)
  *     readEntry(entry, maxBytes?): Promise<Uint8Array>   whole entry (refuses above maxBytes; default 1 GiB)
  *     close(): Promise<void>
  * Errors are UnreadableError with a one-line reason.
@@ -182,7 +182,7 @@ export class ZipArchive {
   }
 
   /** An entry as a file of its own (a nested archive): a window when stored, inflated into memory when not. */
-  async entryFile(entry: ZipEntry, maxInflate = 1 << 30): Promise<RandomAccessFile> {
+  async entryFile(entry: ZipEntry, maxInflate = 128 << 20): Promise<RandomAccessFile> {
     const label = `${entry.name} in ${this.file.path}`;
     if (entry.method === 0) return new WindowFile(this.file, await this.dataOffset(entry), entry.size, label);
     return new MemoryFile(await this.readEntry(entry, maxInflate), label);

@@ -5,11 +5,11 @@
  *
  *   npzReader: FormatReader
  */
-import type { Checkpoint, FormatReader, JsonValue, TensorInfo } from '../model';
-import { UnreadableError } from '../model';
+import type { Checkpoint, FormatReader, GlobalUse, JsonValue, TensorInfo } from '../model';
+import { UnreadableError, setJsonKey } from '../model';
 import { ZipArchive, looksLikeZip } from '../zip';
 import { subSource } from '../byteSource';
-import { NPY_MAX_HEADER, hasNpyMagic, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
+import { NPY_MAX_HEADER, hasNpyMagic, mergeGlobals, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
 
 export const npzReader: FormatReader = {
   format: 'npz',
@@ -30,6 +30,7 @@ export const npzReader: FormatReader = {
       const tensors: TensorInfo[] = [];
       const warnings: string[] = [];
       const content: Record<string, JsonValue> = {};
+      let globals: GlobalUse[] = [];
       let version = '';
       for (const entry of zip.entries) {
         if (options?.signal?.aborted) throw new UnreadableError('aborted');
@@ -55,11 +56,12 @@ export const npzReader: FormatReader = {
         const tensor = npyTensor(header, data, name, entry.name);
         tensors.push(tensor);
         warnings.push(...npyWarnings(header, name));
-        content[name] = { $tensor: name };
+        setJsonKey(content, name, { $tensor: name });
         if (tensor.dtype === 'object') {
           const objs = await objectArrayContent(data, `array ${name}`);
-          if (objs.content) content[name] = { $tensor: name, objects: objs.content };
-          if (objs.warning) warnings.push(objs.warning);
+          if (objs.content) setJsonKey(content, name, { $tensor: name, objects: objs.content });
+          warnings.push(...objs.warnings);
+          globals = mergeGlobals(globals, objs.globals);
         }
       }
       return {
@@ -68,7 +70,7 @@ export const npzReader: FormatReader = {
         tensors,
         content,
         warnings,
-        globals: [],
+        globals,
         producer: version ? `numpy ${version}` : 'numpy',
         meta: {
           members: String(zip.entries.length),
