@@ -51,8 +51,8 @@ function fmtNum(v: number | null | undefined): string {
   return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
 }
 
-function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined): string {
-  const lines: string[] = [];
+function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined, out: ChunkedOut): void {
+  const lines = { push: (line: string): void => out.add(`${line}\n`) };
   const storages = new Map<string, number>();
   for (const t of ck.tensors) if (t.storage) storages.set(t.storage.key, t.storage.bytes);
   const total = [...storages.values()].reduce((a, b) => a + b, 0);
@@ -88,7 +88,22 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
     lines.push('');
     for (const w of ck.warnings) lines.push(terminalText(`warning: ${w}`));
   }
-  return lines.join('\n') + '\n';
+}
+
+/** Output gathered into writes of a few MiB: one write for a small result, bounded memory for a huge one. */
+class ChunkedOut {
+  private parts: string[] = [];
+  private size = 0;
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 4 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length) writeOut(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -118,25 +133,29 @@ export async function run(args: string[]): Promise<number> {
       });
     }
     if (json) {
-      const out = {
-        format: ck.format,
-        producer: ck.producer ?? null,
-        tensors: ck.tensors.map((t) => {
-          const j = tensorJson(t);
-          if (stats) {
-            const s = stats.get(t);
-            j.stats = typeof s === 'string' ? { error: s } : (s ?? null);
-          }
-          return j;
-        }),
+      // written in pieces: one string of a million tensors' JSON would take hundreds of MiB
+      const out = new ChunkedOut();
+      out.add(`${JSON.stringify({ format: ck.format, producer: ck.producer ?? null }).slice(0, -1)},"tensors":[`);
+      ck.tensors.forEach((t, i) => {
+        const j = tensorJson(t);
+        if (stats) {
+          const s = stats.get(t);
+          j.stats = typeof s === 'string' ? { error: s } : (s ?? null);
+        }
+        out.add(i ? `,${JSON.stringify(j)}` : JSON.stringify(j));
+      });
+      const rest = {
         warnings: ck.warnings,
         globals: ck.globals.map((g) => ({ name: g.name, count: g.count, unsafe: g.unsafe })),
         meta: ck.meta,
         content: ck.content,
       };
-      writeOut(JSON.stringify(out) + '\n');
+      out.add(`],${JSON.stringify(rest).slice(1)}\n`);
+      out.flush();
     } else {
-      writeOut(table(ck, stats));
+      const out = new ChunkedOut();
+      table(ck, stats, out);
+      out.flush();
     }
     return 0;
   } catch (err) {

@@ -155,4 +155,21 @@ export interface FormatReader {
 
 export interface OpenOptions {
   signal?: AbortSignal;
+  /** what `open.ts` read while detecting the format, handed on so no reader reads it again */
+  detected?: DetectionContext;
+}
+
+/**
+ * The detection context: the first bytes and, for a zip file, its directory already read (the reader that
+ * is given it owns it: its checkpoint closes it, or the reader closes it when it fails).
+ */
+export interface DetectionContext {
+  head: Uint8Array;
+  zip?: DetectedZip;
+}
+
+/** The part of `ZipArchive` the detection context promises (a structural type: model.ts imports no reader). */
+export interface DetectedZip {
+  readonly names: readonly string[];
+  close(): Promise<void>;
 }

@@ -11,14 +11,17 @@ import path from 'node:path';
 import { buildHostileCorpus } from '../hostile/corpus';
 import { judge, repoRoot, runCli } from '../hostile/run';
 
-/** a run longer than this is a hang (a hang never ends; real cases take about a second) */
-const HANG_MS = Number(process.env.TENSORSCOPE_HOSTILE_HANG_MS ?? 30_000);
+/**
+ * A run longer than this is a hang. A hang never ends and real cases take a second or two (inflating a
+ * 1 GiB member once takes a few): generous, so a loaded CI machine does not turn slowness into a failure.
+ */
+const HANG_MS = Number(process.env.TENSORSCOPE_HOSTILE_HANG_MS ?? 90_000);
 const dir = path.join(repoRoot, '.cache', 'hostile');
 const canary = path.join(repoRoot, '.cache', 'hostile-canary');
 
 /** Cases not yet bounded: listed as to do, not run (each would take the whole hang limit). */
 const KNOWN: RegExp[] = [
-  /^300k tensors sharing/, /^20k overlapping/, /^200 npz members/,
+  /^300k tensors sharing/, /^20k overlapping/,
   /^2,000,000-deep/, /^300k-tensor safetensors/, /^150k-member npz/, /^1M-tensor/,
 ];
 

@@ -5,9 +5,9 @@
  *
  *   npzReader: FormatReader
  */
-import type { Checkpoint, FormatReader, GlobalUse, JsonValue, TensorInfo } from '../model';
+import type { ByteSource, Checkpoint, FormatReader, GlobalUse, JsonValue, TensorInfo } from '../model';
 import { UnreadableError, setJsonKey } from '../model';
-import { ZipArchive, looksLikeZip } from '../zip';
+import { looksLikeZip, readZipFile } from '../zip';
 import { subSource } from '../byteSource';
 import { NPY_MAX_HEADER, hasNpyMagic, mergeGlobals, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
 
@@ -24,13 +24,13 @@ export const npzReader: FormatReader = {
     const name = Buffer.from(head.subarray(30, 30 + nameLen)).toString('latin1');
     return name.endsWith('.npy');
   },
-  async open(p, options): Promise<Checkpoint> {
-    const zip = await ZipArchive.open(p);
-    try {
+  open(p, options): Promise<Checkpoint> {
+    return readZipFile(p, async (zip) => {
       const tensors: TensorInfo[] = [];
       const warnings: string[] = [];
       const content: Record<string, JsonValue> = {};
       let globals: GlobalUse[] = [];
+      const dataOf = new Map<ByteSource, ByteSource>();
       let version = '';
       for (const entry of zip.entries) {
         if (options?.signal?.aborted) throw new UnreadableError('aborted');
@@ -52,7 +52,12 @@ export const npzReader: FormatReader = {
         }
         const header = parseNpyHeader(await source.read(0, headerLen));
         version ||= header.version;
-        const data = subSource(source, header.dataOffset, Math.max(0, source.size - header.dataOffset), `${entry.name} in ${p}`);
+        // members listed twice over the same bytes share one source (see ZipArchive.source): and so one data view
+        let data = dataOf.get(source);
+        if (!data) {
+          data = subSource(source, header.dataOffset, Math.max(0, source.size - header.dataOffset), `${entry.name} in ${p}`);
+          dataOf.set(source, data);
+        }
         const tensor = npyTensor(header, data, name, entry.name);
         tensors.push(tensor);
         warnings.push(...npyWarnings(header, name));
@@ -78,9 +83,6 @@ export const npzReader: FormatReader = {
         },
         close: () => zip.close(),
       };
-    } catch (err) {
-      await zip.close();
-      throw err;
-    }
+    }, options);
   },
 };

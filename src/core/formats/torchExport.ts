@@ -194,11 +194,11 @@ async function readOldLayout(zip: ZipArchive, path: string): Promise<Checkpoint>
   }
 }
 
-export async function openTorchExport(path: string, _options?: OpenOptions): Promise<Checkpoint> {
+export async function openTorchExport(path: string, options?: OpenOptions): Promise<Checkpoint> {
   return readZipFile(path, (zip) => {
     const prefix = newLayoutPrefix(zip.names);
     return prefix !== undefined ? readNewLayout(zip, path, prefix) : readOldLayout(zip, path);
-  });
+  }, options);
 }
 
 export const torchExportReader: FormatReader = {

@@ -169,8 +169,8 @@ export async function readTorchZip(zip: ZipArchive, path: string): Promise<Check
   };
 }
 
-export async function openTorchZip(path: string, _options?: OpenOptions): Promise<Checkpoint> {
-  return readZipFile(path, (zip) => readTorchZip(zip, path));
+export async function openTorchZip(path: string, options?: OpenOptions): Promise<Checkpoint> {
+  return readZipFile(path, (zip) => readTorchZip(zip, path), options);
 }
 
 export const torchZipReader: FormatReader = {

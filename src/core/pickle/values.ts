@@ -86,7 +86,7 @@ export class PyDict {
   }
 
   private indexOf(key: PyValue): number {
-    if (this.strIndex === undefined && this.numIndex === undefined && this.keys.length < SMALL_DICT) return this.scan(key);
+    if (this.strIndex === undefined) return this.scan(key); // small: no index yet (see set)
     if (typeof key === 'string') return this.strIndex?.get(key) ?? -1;
     if (key === null) return this.noneAt;
     const n = numericKey(key);
