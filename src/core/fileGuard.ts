@@ -15,7 +15,11 @@ import { UnreadableError } from './model';
 /** Pseudo file systems whose files lie about their size or never end. */
 const FORBIDDEN = ['/proc', '/sys', '/dev'];
 
+/** the one place under /dev that holds ordinary files (a tmpfs), read like any other folder */
+const SHM = '/dev/shm/';
+
 function forbiddenRoot(real: string): string | undefined {
+  if (real.startsWith(SHM)) return undefined;
   return FORBIDDEN.find((r) => real === r || real.startsWith(`${r}/`));
 }
 

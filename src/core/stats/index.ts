@@ -84,14 +84,23 @@ function viewKey(t: TensorInfo): string {
 
 export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
   const source = tensor.storage?.source;
-  if (!source || tensor.layout !== 'strided') return computeStatsOnce(tensor, options);
+  // an explicit choice of workers or inline is a request to compute (tests compare the two)
+  if (!source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
   let views = byView.get(source);
   if (!views) { views = new Map(); byView.set(source, views); }
   const key = viewKey(tensor);
   const running = views.get(key);
   if (running) {
-    // the same view is computed (or was) for another name: its result, progress reported when it is there
-    return running.then((r) => { options.onProgress?.(r.count, r.count); return r; });
+    // the same view is computed (or was) for another name: its result, progress reported when it is there;
+    // when that run was cancelled by its own caller, this one computes for itself
+    return running.then(
+      (r) => {
+        options.onProgress?.(r.count, r.count);
+        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UnreadableError('cancelled');
+        return r;
+      },
+      () => computeStatsOnce(tensor, options),
+    );
   }
   const p = computeStatsOnce(tensor, options);
   views.set(key, p);
