@@ -6,8 +6,9 @@
 import { openCheckpoint } from '../core/open';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import { diffCheckpoints } from '../compute/diffValues';
+import { settleTimings } from '../compute/autoChoice';
 
-const USAGE = 'usage: tensorscope diff A B [--json] [--ep cpu|webgpu|cuda]\n  A: the model\'s state dict (expected keys), B: the one being loaded\n';
+const USAGE = 'usage: tensorscope diff A B [--json] [--ep auto|cpu|webgpu|cuda,…]\n  A: the model\'s state dict (expected keys), B: the one being loaded\n';
 
 export async function run(args: string[]): Promise<number> {
   const a = parseArgs(args, ['ep']);
@@ -38,9 +39,10 @@ export async function run(args: string[]): Promise<number> {
     for (const r of rows) {
       w.write(`${r.key.padEnd(width)}  ${r.shape.join('×').padEnd(16)} ${f(r.max_abs_diff).padStart(13)} ${f(r.mae).padStart(13)} ${f(r.cosine).padStart(10)}${r.skipped ? `  (${r.skipped})` : ''}\n`);
     }
-    if (d.provider) w.write(`\nprovider ${d.provider}, session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
+    if (d.provider) w.write(`\nran on ${d.reason ?? d.provider}; session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
     return 0;
   } finally {
+    await settleTimings();
     await ca.close();
     await cb.close();
   }

@@ -10,7 +10,7 @@ import { numelOf } from '../core/layout';
 import { toFloat32 } from './dense';
 import { chunkSize } from './exec';
 import { GraphBuilder } from './graph';
-import type { ProviderName } from './providers';
+import type { ProviderChoice, ProviderName } from './providers';
 import { runGraph } from './session';
 
 export interface TensorDiff {
@@ -35,6 +35,8 @@ export interface CheckpointDiff {
   alignment: StateDictMatch<TensorInfo>['alignment'];
   tensors: TensorDiff[];
   provider: ProviderName | null;
+  /** why that provider ran (the last tensor's run) */
+  reason: string | null;
   sessionMs: number;
   runMs: number;
 }
@@ -56,12 +58,12 @@ function buildDiffGraph(): Uint8Array {
 
 const NUMERIC = /^(float|bfloat|int|uint|bool)/;
 
-export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: readonly ProviderName[], opts: { chunkElements?: number; signal?: AbortSignal } = {}): Promise<CheckpointDiff> {
+export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: ProviderChoice, opts: { chunkElements?: number; signal?: AbortSignal } = {}): Promise<CheckpointDiff> {
   const dense = (c: Checkpoint) => c.tensors.filter((t) => t.layout === 'strided');
   const m = matchStateDicts(dense(a), dense(b));
   const out: CheckpointDiff = {
     a: a.path, b: b.path, missing: m.missing, unexpected: m.unexpected, shapeMismatch: m.shapeMismatch,
-    dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, sessionMs: 0, runMs: 0,
+    dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, reason: null, sessionMs: 0, runMs: 0,
   };
   const chunk = chunkSize({ providers, chunkElements: opts.chunkElements });
   for (const pair of m.matched) {
@@ -96,6 +98,7 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: r
       if (Number.isNaN(v('mad'))) mad = NaN;
       sad += v('sad'); spt += v('spt'); spp += v('spp'); stt += v('stt');
       out.provider = info.provider;
+      out.reason = info.reason;
       out.sessionMs += info.sessionMs;
       out.runMs += info.runMs;
     }

@@ -11,8 +11,9 @@ import type { ExecOptions } from './exec';
 import { castValue, execGraph, promote, wrapDim } from './exec';
 import type { GraphBuilder } from './graph';
 import { interpolate, isInterpMode } from './interpolate';
+import { opError } from './opError';
 import { Params } from './params';
-import type { ProviderName } from './providers';
+import type { ProviderChoice } from './providers';
 import { reduce } from './reduce';
 import type { RunInfo } from './session';
 import { checkBmm, checkCat, checkMatmul } from './shapes';
@@ -210,7 +211,7 @@ function sameDType(op: string, a: Dense, b: Dense): void {
 
 export const OPS: ReadonlyMap<string, OpSpec> = new Map(SPECS.map((s) => [s.name, s]));
 
-export async function runOp(name: string, inputs: Dense[], params: Params, providers: readonly ProviderName[], opts?: { chunkElements?: number }): Promise<OpResult> {
+export async function runOp(name: string, inputs: Dense[], params: Params, providers: ProviderChoice, opts?: { chunkElements?: number }): Promise<OpResult> {
   const spec = OPS.get(name);
   if (!spec) throw new Error(`unknown op '${name}' (ops: ${[...OPS.keys()].join(', ')})`);
   if (spec.arity >= 0 && inputs.length !== spec.arity) throw new Error(`${spec.signature} takes ${spec.arity} tensor input(s); got ${inputs.length}`);
@@ -218,5 +219,9 @@ export async function runOp(name: string, inputs: Dense[], params: Params, provi
   for (const t of inputs) if (numelOf(t.shape) > 0 && t.data.length === 0) throw new Error('input has no data');
   const unknown = Object.keys(params.toRecord()).filter((k) => !(k in spec.params));
   if (unknown.length) throw new Error(`${name} has no parameter ${unknown.join(', ')} (${spec.signature})`);
-  return spec.run(inputs, params, { providers, chunkElements: opts?.chunkElements });
+  try {
+    return await spec.run(inputs, params, { providers, chunkElements: opts?.chunkElements });
+  } catch (e) {
+    throw opError(name, e);
+  }
 }

@@ -8,6 +8,7 @@
  *   tensorscope.compareCheckpoints  Compare Checkpoints: two files (arguments, the Explorer's two-file selection,
  *                                   or open dialogs); sortable table in a webview
  *   tensorscope.selectForCompare    Explorer: remember a file; then tensorscope.compareWithSelected on another
+ *   tensorscope.installCudaProvider Install CUDA Provider: onnxruntime's CUDA provider from NuGet (installCuda.ts)
  * Call `registerComputeCommands(context, registry)` once from activate().
  */
 import * as vscode from 'vscode';
@@ -16,19 +17,21 @@ import { diffCheckpoints } from '../../compute/diffValues';
 import { METRICS, METRIC_PARAMS, runMetric } from '../../compute/metrics';
 import { OPS, runOp } from '../../compute/ops';
 import { Params } from '../../compute/params';
-import type { ProviderName } from '../../compute/providers';
+import type { ProviderChoice } from '../../compute/providers';
 import { parseProviders } from '../../compute/providers';
 import { resultCheckpoint } from '../../compute/resultCheckpoint';
+import { setChoiceStoreDir } from '../../compute/choiceStore';
 import { materialize } from '../../compute/views';
 import { writeNpy } from '../../core/npyWrite';
 import { openCheckpoint } from '../../core/open';
 import type { InspectorRegistry } from '../inspectorRegistry';
 import { log } from '../log';
 import { showDiffPanel } from './diffPanel';
+import { installCudaCommand } from './installCuda';
 import { pickTensor } from './pick';
 
-/** `tensorscope.compute.executionProviders` (default cuda → webgpu → cpu). */
-export function computeProviders(): ProviderName[] {
+/** `tensorscope.compute.executionProviders`: empty or ["auto"] (the default) = measured choice; a list forces that order. */
+export function computeProviders(): ProviderChoice {
   const v = vscode.workspace.getConfiguration('tensorscope').get<string[]>('compute.executionProviders');
   try {
     return parseProviders(v);
@@ -58,11 +61,11 @@ async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> 
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, fn);
 }
 
-function describeRun(info: { provider: string; sessionMs: number; runMs: number } | null): string {
-  return info ? `${info.provider}, session ${info.sessionMs.toFixed(0)} ms, run ${info.runMs.toFixed(0)} ms` : 'no kernel ran (a view)';
+function describeRun(info: { reason: string; sessionMs: number; runMs: number } | null): string {
+  return info ? `${info.reason}; session ${info.sessionMs.toFixed(0)} ms, run ${info.runMs.toFixed(0)} ms` : 'no kernel ran (a view)';
 }
 
-async function saveNpy(t: Dense, providers: ProviderName[], suggested: string): Promise<void> {
+async function saveNpy(t: Dense, providers: ProviderChoice, suggested: string): Promise<void> {
   // a bare file name would resolve against '/': suggest it inside the (first) workspace folder
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const defaultUri = folder ? vscode.Uri.joinPath(folder, suggested) : vscode.Uri.file(suggested);
@@ -73,7 +76,7 @@ async function saveNpy(t: Dense, providers: ProviderName[], suggested: string): 
   void vscode.window.showInformationMessage(`Saved ${uri.fsPath}`);
 }
 
-async function showResult(registry: InspectorRegistry, t: Dense, title: string, facts: Record<string, string>, providers: ProviderName[]): Promise<void> {
+async function showResult(registry: InspectorRegistry, t: Dense, title: string, facts: Record<string, string>, providers: ProviderChoice): Promise<void> {
   await registry.openCheckpoint(resultCheckpoint(t, 'result', title, facts), title, { tensor: 'result' });
   const isView = facts.view === 'yes';
   const actions = isView ? ['Materialize', 'Save as .npy…'] : ['Save as .npy…'];
@@ -110,7 +113,7 @@ async function runOpCommand(registry: InspectorRegistry): Promise<void> {
     for (const f of res.info?.fallbacks ?? []) log().info(`  ${f.provider} not used: ${f.error}`);
     await showResult(registry, res.tensor, call, { ran: describeRun(res.info), view: res.isView ? 'yes' : 'no', notes: res.notes.join('; ') }, providers);
   } catch (e) {
-    void vscode.window.showErrorMessage(`${spec.name}: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
   }
 }
 
@@ -126,13 +129,13 @@ async function checkMetricCommand(registry: InspectorRegistry): Promise<void> {
   try {
     const r = await withProgress(`Computing ${m.label}…`, () => runMetric(m.label, pred.dense, target.dense, params, computeProviders()));
     const line = `${m.label}(${pred.label}, ${target.label}) = ${r.value}`;
-    log().info(`${line} ${JSON.stringify(r.details)} [${r.provider}, session ${r.sessionMs.toFixed(0)} ms, run ${r.runMs.toFixed(0)} ms]`);
+    log().info(`${line} ${JSON.stringify(r.details)} [${r.reason}; session ${r.sessionMs.toFixed(0)} ms, run ${r.runMs.toFixed(0)} ms]`);
     if (r.perSample) log().info(`  per sample: ${r.perSample.join(', ')}`);
     const extra = m.label === 'allclose' ? ` — ${r.details.count} element(s) not close, worst at [${(r.details.worst_location as number[] | undefined)?.join(', ') ?? ''}]` : '';
     const choice = await vscode.window.showInformationMessage(`${line}${extra} (${r.provider})`, 'Show Details');
     if (choice) log().show(true);
   } catch (e) {
-    void vscode.window.showErrorMessage(`${m.label}: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
   }
 }
 
@@ -155,11 +158,14 @@ async function compare(a: vscode.Uri, b: vscode.Uri): Promise<void> {
 }
 
 export function registerComputeCommands(context: vscode.ExtensionContext, registry: InspectorRegistry): void {
+  // auto's measured provider choices live with this machine's global storage
+  setChoiceStoreDir(context.globalStorageUri.fsPath);
   let selected: vscode.Uri | undefined;
   const pickFile = async (title: string) => (await vscode.window.showOpenDialog({ title, canSelectMany: false, canSelectFolders: false }))?.[0];
   context.subscriptions.push(
     vscode.commands.registerCommand('tensorscope.runOp', () => runOpCommand(registry)),
     vscode.commands.registerCommand('tensorscope.checkMetric', () => checkMetricCommand(registry)),
+    vscode.commands.registerCommand('tensorscope.installCudaProvider', () => installCudaCommand()),
     vscode.commands.registerCommand('tensorscope.compareCheckpoints', async (first?: vscode.Uri, all?: vscode.Uri[]) => {
       // from the Explorer with two files selected: (clicked, [both]); from the palette: dialogs
       if (all && all.length === 2) return compare(all[0], all[1]);
