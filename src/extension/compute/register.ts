@@ -15,7 +15,8 @@ import * as vscode from 'vscode';
 import type { Dense } from '../../compute/dense';
 import { diffCheckpoints } from '../../compute/diffValues';
 import { METRICS, METRIC_PARAMS, runMetric } from '../../compute/metrics';
-import { OPS, runOp } from '../../compute/ops';
+import { checkOp, OPS, runOp } from '../../compute/ops';
+import { callTitle, defaultParamLine, parseParamLine } from '../../compute/paramLine';
 import { Params } from '../../compute/params';
 import type { ProviderChoice } from '../../compute/providers';
 import { parseProviders } from '../../compute/providers';
@@ -41,20 +42,30 @@ export function computeProviders(): ProviderChoice {
   }
 }
 
-/** Ask each parameter with an input box, torch's default filled in; undefined when cancelled. */
-async function askParams(title: string, defaults: Record<string, string>): Promise<Params | undefined> {
-  const entries: [string, string][] = [];
-  for (const [name, def] of Object.entries(defaults)) {
-    const value = await vscode.window.showInputBox({
-      title: `${title}: ${name}`,
-      prompt: def === '' ? `${name} (required; torch spelling, e.g. 0,2,3,1)` : `${name} (default ${def}; None leaves it unset)`,
-      value: def === 'None' ? '' : def,
-      ignoreFocusOut: true,
-    });
-    if (value === undefined) return undefined;
-    if (value.trim() !== '' && value.trim() !== 'None') entries.push([name, value.trim()]);
-  }
-  return new Params(entries);
+/**
+ * All parameters on one line, torch's defaults filled in, validated as it is typed (`validate` gets the parsed
+ * parameters and returns the reason they would be refused, or null); undefined when cancelled, and when there
+ * are no parameters at all, an empty set without asking.
+ */
+async function askParams(title: string, defaults: Record<string, string>, validate: (p: Params) => string | null): Promise<Params | undefined> {
+  const names = Object.keys(defaults);
+  if (!names.length) return new Params();
+  const check = (line: string): string | null => {
+    try {
+      return validate(parseParamLine(line, names));
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  };
+  const value = await vscode.window.showInputBox({
+    title,
+    prompt: `k=v separated by spaces (${names.map((n) => (defaults[n] === '' ? `${n} required` : `${n}=${defaults[n]}`)).join(', ')}); a value without k= fills the next parameter; None unsets`,
+    value: defaultParamLine(defaults),
+    ignoreFocusOut: true,
+    validateInput: (line) => check(line),
+  });
+  if (value === undefined) return undefined;
+  return parseParamLine(value, names);
 }
 
 async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> {
@@ -103,12 +114,12 @@ async function runOpCommand(registry: InspectorRegistry): Promise<void> {
     inputs.push(p.dense);
     labels.push(p.label);
   }
-  const params = await askParams(spec.name, spec.params);
+  const params = await askParams(spec.signature, spec.params, (p) => checkOp(spec.name, inputs, p));
   if (!params) return;
   const providers = computeProviders();
   try {
     const res = await withProgress(`Running ${spec.name}…`, () => runOp(spec.name, inputs, params, providers));
-    const call = `${spec.name}(${labels.join(', ')}${Object.entries(params.toRecord()).map(([k, v]) => `, ${k}=${v}`).join('')})`;
+    const call = callTitle(spec.name, labels, params);
     log().info(`${call} → ${res.tensor.dtype} ${res.tensor.shape.join('×')} stride ${(res.tensor.stride ?? []).join(',')} [${describeRun(res.info)}] ${res.notes.join('; ')}`);
     for (const f of res.info?.fallbacks ?? []) log().info(`  ${f.provider} not used: ${f.error}`);
     await showResult(registry, res.tensor, call, { ran: describeRun(res.info), view: res.isView ? 'yes' : 'no', notes: res.notes.join('; ') }, providers);
@@ -124,7 +135,7 @@ async function checkMetricCommand(registry: InspectorRegistry): Promise<void> {
   if (!pred || pred === 'done') return;
   const target = await pickTensor(registry, `${m.label}: target`);
   if (!target || target === 'done') return;
-  const params = await askParams(m.label, Object.fromEntries(Object.entries(METRIC_PARAMS[m.label as keyof typeof METRIC_PARAMS]).map(([k, v]) => [k, v === 'none' ? 'none' : v])));
+  const params = await askParams(`${m.label}: parameters`, METRIC_PARAMS[m.label as keyof typeof METRIC_PARAMS], () => null);
   if (!params) return;
   try {
     const r = await withProgress(`Computing ${m.label}…`, () => runMetric(m.label, pred.dense, target.dense, params, computeProviders()));
