@@ -9,9 +9,13 @@ ts_apt_install() {
   local who=$1
   shift
   [ $# -gt 0 ] || return 0
+  local sudo= ask="ask an administrator to run: sudo apt-get install --no-install-recommends $*"
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "$who: Debian packages missing ($*), and without root or sudo they cannot be installed here; $ask" >&2; exit 1; }
+    sudo=sudo
+  fi
   echo "$who: installing Debian packages: $*"
-  local sudo=
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  { $sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null; } ||
+    { echo "$who: could not install Debian packages ($*) with ${sudo:-root} apt-get; $ask" >&2; exit 1; }
 }

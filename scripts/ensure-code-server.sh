@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools-env.sh
+ts_clean_env   # the nested npm installs must not see an outer `npm test`/`npm start` (node 20) in their environment
 
 . scripts/apt-lib.sh
 ts_need_apt=()

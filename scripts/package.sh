@@ -8,8 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=1
 if [ "${1:-}" = --no-build ]; then build=0; shift; fi
-bash scripts/setup.sh package >&2
 . scripts/tools-env.sh
+ts_clean_env   # vsce runs npm on node 24: no trace of an outer npm on node 20 (scripts/tools-env.sh)
+bash scripts/setup.sh package >&2
 version=$(node -p 'require("./package.json").version')
 out="$(realpath -m "${1:-tensorscope-$version.vsix}")"
 if [ $build = 1 ]; then node scripts/build.mjs --production >&2; fi

@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
+. scripts/tools-env.sh
+ts_clean_env   # npm ci below, and ensure-code-server.sh, run as if typed in a shell, not inside an outer npm
 . scripts/apt-lib.sh
 need=()
 /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || need+=(python3-torch python3-numpy)

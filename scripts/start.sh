@@ -13,9 +13,14 @@ if [ $# -gt 0 ]; then folder="$(cd "${INIT_CWD:-$root}" && realpath -- "$1")"; e
 [ -d "$folder" ] || { echo "start: $folder is not a folder" >&2; exit 2; }
 port="${TENSORSCOPE_PORT:-8080}"
 host="${TENSORSCOPE_HOST:-127.0.0.1}"
+port_taken() { (exec 3<>"/dev/tcp/${host/0.0.0.0/127.0.0.1}/$port") 2>/dev/null; }
+taken_msg="start: port $port is already in use (another npm start?); stop that, or choose another: TENSORSCOPE_PORT=$((port + 1)) npm start"
+# say so at once, not after the set-up and the build
+if port_taken; then echo "$taken_msg" >&2; exit 1; fi
 
-bash scripts/setup.sh start
 . scripts/tools-env.sh
+ts_clean_env   # after INIT_CWD was used above: setup, vsce and code-server must not see the outer npm (node 20)
+bash scripts/setup.sh start
 state="$TS_TOOLS/start"
 mkdir -p "$state/ud/User" "$state/exts"
 
@@ -61,17 +66,18 @@ XDG_DATA_HOME="$state/xdg-data" XDG_CONFIG_HOME="$state/xdg-config" setsid "$TS_
   --disable-getting-started-override --config "$state/config.yaml" --user-data-dir "$state/ud" \
   --extensions-dir "$state/exts" "$folder" > "$state/code-server.log" 2>&1 &
 cs=$!
+echo "$cs" > "$state/code-server.pid"   # its process group too (scripts/ci-start-check.ts checks it is gone after Ctrl-C)
 stop() { trap - INT TERM EXIT; kill -TERM -- "-$cs" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$cs" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$cs" 2>/dev/null || true; }
+  kill -KILL -- "-$cs" 2>/dev/null || true; rm -f "$state/code-server.pid"; }
 trap 'echo; echo "start: stopping code-server"; stop; exit 130' INT TERM
 trap stop EXIT
 
 # wait until it answers (or died, e.g. the port is taken)
 for _ in $(seq 600); do
   if ! kill -0 "$cs" 2>/dev/null; then
+    if grep -q EADDRINUSE "$state/code-server.log"; then echo "$taken_msg" >&2; exit 1; fi
     echo "start: code-server exited; last lines of $state/code-server.log:" >&2; tail -n 20 "$state/code-server.log" >&2
-    grep -q EADDRINUSE "$state/code-server.log" && echo "start: port $port is taken: try TENSORSCOPE_PORT=$((port + 1)) npm start" >&2
     exit 1
   fi
   grep -q 'HTTP server listening' "$state/code-server.log" && break

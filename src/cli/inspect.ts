@@ -7,6 +7,7 @@ import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import type { statsJson } from '../core/stats/index';
 import { writeOut } from './output';
+import { layoutKind } from '../core/layout';
 import { parseSwitches } from './switches';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
@@ -60,8 +61,8 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
     const notes: string[] = [];
     if (!t.contiguous && t.layout === 'strided') notes.push(`stride ${fmtShape(t.stride)}`);
     if (t.storageOffset) notes.push(`offset ${t.storageOffset}`);
-    if (t.memoryFormat !== 'contiguous' && t.memoryFormat !== 'other') notes.push(t.memoryFormat);
-    if (t.layout !== 'strided') notes.push(t.layout);
+    const kind = layoutKind(t.shape, t.stride, t.layout);
+    if (kind !== 'contiguous') notes.push(kind);
     if (t.device !== 'cpu') notes.push(t.device);
     if (t.requiresGrad) notes.push('requires_grad');
     if (t.quant) notes.push(`quantized ${t.quant.scheme}`);

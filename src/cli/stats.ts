@@ -1,24 +1,15 @@
 /**
  * `tensorscope stats PATH [PATTERN …] [--json] [--histogram]`: statistics of a checkpoint's tensors
- * (all, or those whose names match a substring or glob pattern), with progress on stderr when it is a terminal.
+ * (all, or those whose names match a substring, glob or re:REGEX pattern: core/namePattern.ts), with progress on stderr when it is a terminal.
  */
 import type { Checkpoint, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import { computeStats, statsJson } from '../core/stats/index';
 import { parseSwitches } from './switches';
+import { anyNamePattern } from '../core/namePattern';
 
 const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
 
-/** `*` and `?` globs; a pattern without them matches as a substring. */
-export function nameMatcher(patterns: string[]): (name: string) => boolean {
-  if (!patterns.length) return () => true;
-  const tests = patterns.map((p) => {
-    if (!/[*?]/.test(p)) return (n: string) => n.includes(p);
-    const re = new RegExp('^' + p.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('') + '$');
-    return (n: string) => re.test(n);
-  });
-  return (name) => tests.some((t) => t(name));
-}
 
 function fmt(v: number | null): string {
   if (v === null) return '-';
@@ -41,8 +32,9 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    const match = nameMatcher(patterns);
-    const chosen: TensorInfo[] = ck.tensors.filter((t) => t.layout === 'strided' && match(t.name));
+    const match = anyNamePattern(patterns);
+    if (match.error) { process.stderr.write(`error: ${match.error}\n`); return 2; }
+    const chosen: TensorInfo[] = ck.tensors.filter((t) => t.layout === 'strided' && match.test(t.name));
     if (!chosen.length) {
       process.stderr.write(`error: ${path}: no tensor matches ${patterns.join(' ')}\n`);
       return 1;

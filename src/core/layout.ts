@@ -2,7 +2,7 @@
  * Stride arithmetic with PyTorch's exact rules: contiguity, memory format, and whether `.view(newShape)`
  * is possible (ATen's `computeStride`). Shapes and strides are in elements.
  */
-import type { MemoryFormat } from './model';
+import type { Layout, MemoryFormat } from './model';
 
 export function numelOf(shape: readonly number[]): number {
   let n = 1;
@@ -61,6 +61,28 @@ export function memoryFormatOf(shape: readonly number[], stride: readonly number
   if (isChannelsLast(shape, stride)) return 'channels_last';
   if (isChannelsLast3d(shape, stride)) return 'channels_last_3d';
   return 'other';
+}
+
+/**
+ * What the inspector's Layout column, its `layout:` filter term, its sort, the Details view, the Python hover and
+ * the CLI call a tensor's layout. Sparse layouts by name; a strided tensor is `contiguous` (torch's
+ * `is_contiguous()`: 0-d and empty tensors are), else dense in a channels-last order, else `expanded` when a
+ * dimension of size > 1 has stride 0 (a broadcast), else `non-contiguous`. Quantized tensors are strided and get
+ * the same kinds.
+ */
+export type LayoutKind = 'contiguous' | 'channels_last' | 'channels_last_3d' | 'expanded' | 'non-contiguous' | Exclude<Layout, 'strided'>;
+
+export const LAYOUT_KINDS: readonly LayoutKind[] = [
+  'contiguous', 'channels_last', 'channels_last_3d', 'expanded', 'non-contiguous', 'sparse_coo', 'sparse_csr', 'sparse_csc', 'sparse_bsr', 'sparse_bsc',
+];
+
+export function layoutKind(shape: readonly number[], stride: readonly number[], layout: Layout = 'strided'): LayoutKind {
+  if (layout !== 'strided') return layout;
+  if (isContiguous(shape, stride)) return 'contiguous';
+  if (isChannelsLast(shape, stride)) return 'channels_last';
+  if (isChannelsLast3d(shape, stride)) return 'channels_last_3d';
+  for (let i = 0; i < shape.length; i++) if (stride[i] === 0 && shape[i] > 1) return 'expanded';
+  return 'non-contiguous';
 }
 
 /**

@@ -5,7 +5,9 @@
 import * as vscode from 'vscode';
 import type { InspectorRegistry } from './inspectorRegistry';
 import { inspectorSettings } from './settings';
-import { formatShape, formatBytes, numelOf } from '../shared/rows';
+import { formatShape } from '../shared/rows';
+import { formatBytes } from '../core/units';
+import { layoutKind, numelOf } from '../core/layout';
 import { dtypeInfo } from '../core/dtype';
 import { stringLiteralAt } from '../shared/pyString';
 
@@ -28,7 +30,7 @@ export function registerHover(context: vscode.ExtensionContext, registry: Inspec
           `shape   ${formatShape(t.shape)}`,
           `dtype   ${t.dtype}${t.numpyDtype ? ` (numpy ${t.numpyDtype})` : ''}`,
           `stride  ${t.layout === 'strided' ? formatShape(t.stride) : t.layout}${t.storageOffset ? `  offset ${t.storageOffset}` : ''}`,
-          `layout  ${t.contiguous ? 'contiguous' : t.memoryFormat === 'other' ? 'non-contiguous' : t.memoryFormat}  ${t.device}${bytes ? `  ${bytes}` : ''}`,
+          `layout  ${layoutKind(t.shape, t.stride, t.layout)}  ${t.device}${bytes ? `  ${bytes}` : ''}`,
         ].join('\n'), 'text');
         md.appendText(`in ${inspector.uri ? vscode.workspace.asRelativePath(inspector.uri) : inspector.title}\n`);
       }

@@ -5,11 +5,13 @@
  */
 import type { Checkpoint, TensorInfo, TensorStats } from '../core/model';
 import { parseSlice, sliceView } from '../core/slice';
-import { buildRows, numelOf, type TensorRow } from '../shared/rows';
+import { buildRows, type TensorRow } from '../shared/rows';
+import { numelOf } from '../core/layout';
 import { computeSummary } from '../shared/summary';
 import { boundContent, mapOptimizerParams } from '../shared/content';
 import { explainStrides } from '../shared/explain';
-import { pageOf, queryKey, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
+import { pageOf, queryKey, rowFilter, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
+import { shownColumns } from '../shared/columns';
 import { PAGE_SIZE, type FirstPage, type HostMessage, type SliceValues, type TensorDetails, type WebviewMessage } from '../shared/protocol';
 import { dtypeInfo } from '../core/dtype';
 
@@ -39,7 +41,9 @@ export class InspectorController {
   rows: TensorRow[] = [];
   generation = 0;
   private byName = new Map<string, number>();
-  private cache: { key: string; items: TableItem[]; matched: number } | null = null;
+  private cache: { key: string; items: TableItem[]; matched: number; filterError?: string } | null = null;
+  /** the columns the table shows (optional ones appear once a row has a value) */
+  private columns: string[] = [];
   private requests = new Map<number, AbortController>();
   private statsCache = new Map<string, TensorStats>();
   private loadAbort: AbortController | null = null;
@@ -83,13 +87,19 @@ export class InspectorController {
     this.checkpoint = cp;
     this.rows = buildRows(cp.tensors);
     this.byName = new Map(this.rows.map((r) => [r.name, r.index]));
-    this.cache = null;
+    this.rowsChanged();
     this.statsCache.clear();
     this.generation++;
     if (old && old !== cp && this.source.kind === 'file') await old.close().catch(() => undefined);
     this.sendInit();
     this.options.log?.('info', `opened ${this.path}: ${cp.format}, ${cp.tensors.length} tensors in ${Date.now() - t0} ms`);
     return true;
+  }
+
+  /** After `rows` change (a load, values filled in for optional columns): drop cached pages, recount the columns. */
+  rowsChanged(): void {
+    this.cache = null;
+    this.columns = shownColumns(this.rows);
   }
 
   /** (Re-)send the loaded checkpoint's summary to the webview (after a reload of the webview itself). */
@@ -111,9 +121,8 @@ export class InspectorController {
 
   private firstPage(): FirstPage {
     const query = this.lastQuery ?? { filter: '', sort: null, grouped: this.options.groupByModule ?? true, collapsed: [] };
-    const { key, items, matched } = this.items(query);
-    const page = pageOf(items, 0, PAGE_SIZE);
-    return { queryKey: key, matched, ...page };
+    const { key, items, matched, filterError } = this.items(query);
+    return { queryKey: key, matched, columns: this.columns, ...(filterError ? { filterError } : {}), ...pageOf(items, 0, PAGE_SIZE) };
   }
 
   tensor(name: string): TensorInfo | undefined {
@@ -121,15 +130,16 @@ export class InspectorController {
     return i === undefined || !this.checkpoint ? undefined : this.checkpoint.tensors[i];
   }
 
-  items(query: TableQuery): { key: string; items: TableItem[]; matched: number } {
+  items(query: TableQuery): { key: string; items: TableItem[]; matched: number; filterError?: string } {
     const key = queryKey(query);
     if (!this.cache || this.cache.key !== key) {
+      const filterError = rowFilter(query.filter).error;
       const items = visibleItems(this.rows, query);
       let matched = 0;
       for (const it of items) if (it.kind === 'tensor') matched++;
       // collapsed groups hide tensors that still match
       for (const it of items) if (it.kind === 'group' && it.collapsed) matched += it.count;
-      this.cache = { key, items, matched };
+      this.cache = filterError ? { key, items, matched, filterError } : { key, items, matched };
     }
     return this.cache;
   }
@@ -139,16 +149,16 @@ export class InspectorController {
     switch (msg.type) {
       case 'getPage': {
         this.lastQuery = msg.query;
-        const { key, items, matched } = this.items(msg.query);
+        const { key, items, matched, filterError } = this.items(msg.query);
+        const common = { type: 'page' as const, requestId: msg.requestId, queryKey: key, matched, columns: this.columns, ...(filterError ? { filterError } : {}) };
         if (msg.focus !== undefined) {
           const focus = msg.focus;
           const focusIndex = items.findIndex((it) => it.kind === 'tensor' && it.row.name === focus);
           const start = focusIndex < 0 ? msg.start : Math.floor(focusIndex / Math.max(msg.count, 1)) * msg.count;
-          this.post({ type: 'page', requestId: msg.requestId, queryKey: key, matched, ...pageOf(items, start, msg.count), focusIndex });
+          this.post({ ...common, ...pageOf(items, start, msg.count), focusIndex });
           return;
         }
-        const page = pageOf(items, msg.start, msg.count);
-        this.post({ type: 'page', requestId: msg.requestId, queryKey: key, matched, ...page });
+        this.post({ ...common, ...pageOf(items, msg.start, msg.count) });
         return;
       }
       case 'getDetails': {

@@ -2,7 +2,7 @@
  * Strides explained in words: which dimensions are transposed or broadcast, why a tensor is not contiguous,
  * whether `.view(...)` would work, and how much of its storage it uses. Pure; built on core/layout.
  */
-import { contiguousStrides, isContiguous, memoryFormatOf, storageExtent, viewStrides } from '../core/layout';
+import { contiguousStrides, isContiguous, layoutKind, numelOf, storageExtent, viewStrides } from '../core/layout';
 
 export interface StrideExplanation {
   /** one-line verdict: `contiguous`, `transposed (dims 0 and 1 swapped)`, … */
@@ -33,14 +33,15 @@ export function explainStrides(shape: readonly number[], stride: readonly number
   if (layout !== 'strided' || stride.length !== shape.length) {
     return { verdict: `${layout} layout (no strides)`, notes: ['Sparse tensors store indices and values as separate component tensors; see those for their layout.'], contiguousStride: cstride, flatViewWorks: null, permutation: null, extent: null };
   }
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const contiguous = isContiguous(shape, stride);
-  const fmtName = memoryFormatOf(shape, stride);
+  const numel = numelOf(shape);
+  // the verdict refines the Layout column's kind (same function), never contradicts it
+  const kind = layoutKind(shape, stride);
+  const channelsLast = kind === 'channels_last' || kind === 'channels_last_3d';
   const flat = numel > 0 ? viewStrides(shape, stride, [numel]) !== null : true;
   let verdict: string;
   let permutation: number[] | null = null;
 
-  if (contiguous) {
+  if (kind === 'contiguous') {
     verdict = 'contiguous';
     notes.push(`Row-major: the last dimension is adjacent in memory; strides ${fmt(stride)} are those of a fresh tensor of this shape.`);
   } else {
@@ -58,8 +59,8 @@ export function explainStrides(shape: readonly number[], stride: readonly number
     if (isPermuted) {
       permutation = order;
       const moved = order.map((d, i) => (d !== i ? d : -1)).filter((d) => d >= 0 && shape[d] !== 1);
-      if (fmtName === 'channels_last' || fmtName === 'channels_last_3d') {
-        reasons.push(`it is stored ${fmtName}: channels (dim 1) are innermost in memory (\`x.to(memory_format=torch.${fmtName})\`)`);
+      if (channelsLast) {
+        reasons.push(`it is stored ${kind}: channels (dim 1) are innermost in memory (\`x.to(memory_format=torch.${kind})\`)`);
       } else if (moved.length === 2) {
         reasons.push(`dimensions ${moved[0]} and ${moved[1]} are transposed: in memory the order is ${fmt(order)} (\`.transpose(${moved[0]}, ${moved[1]})\`${shape.length === 2 ? ' or `.t()`' : ''} of a contiguous tensor)`);
       } else {
@@ -80,8 +81,8 @@ export function explainStrides(shape: readonly number[], stride: readonly number
         reasons.push(`dimension${gapDims.length > 1 ? 's' : ''} ${gapDims.reverse().join(', ')} skip${gapDims.length > 1 ? '' : 's'} elements (stride larger than the size of what lies inside it): a slice with a step or a narrowed inner dimension, e.g. \`x[:, ::2]\` or \`x[:, :k]\``);
       }
     }
-    verdict = fmtName === 'channels_last' || fmtName === 'channels_last_3d' ? fmtName
-      : broadcast.length ? 'expanded (broadcast)'
+    verdict = channelsLast ? kind
+      : kind === 'expanded' ? 'expanded (broadcast)'
       : isPermuted && denseInOrder ? 'transposed / permuted'
       : 'non-contiguous';
     notes.push(`Not contiguous: a contiguous tensor of this shape has strides ${fmt(cstride)}, this one ${fmt(stride)}.`);
@@ -105,7 +106,7 @@ export function explainStrides(shape: readonly number[], stride: readonly number
 
 /** Whether `.view(newShape)` works for this tensor; `-1` is inferred. Returns the resulting strides or an error line. */
 export function tryView(shape: readonly number[], stride: readonly number[], newShape: readonly number[]): { ok: true; stride: number[] } | { ok: false; reason: string } {
-  const numel = shape.reduce((a, b) => a * b, 1);
+  const numel = numelOf(shape);
   const unknown = newShape.filter((d) => d === -1).length;
   if (unknown > 1) return { ok: false, reason: 'only one dimension can be inferred' };
   const known = newShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);

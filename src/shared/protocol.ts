@@ -8,7 +8,8 @@ import type { TensorRow } from './rows';
 import type { SummaryData } from './summary';
 import type { OptimizerMap } from './content';
 import type { StrideExplanation } from './explain';
-import { isColumnId, type TableItem, type TableQuery } from './tableModel';
+import type { TableItem, TableQuery } from './tableModel';
+import { isColumnId } from './columns';
 
 export type ViewName = 'summary' | 'table' | 'details' | 'content';
 export const VIEWS: readonly ViewName[] = ['summary', 'table', 'details', 'content'];
@@ -64,12 +65,20 @@ export interface FileInfo {
  * The first page of the table, sent with `init` so the table shows without a round trip; computed for the query
  * the webview last asked for (or the default one). The webview uses it only when its query has the same key.
  */
-export interface FirstPage {
+export interface FirstPage extends TablePage {
   queryKey: string;
+}
+
+/** A page of the table, with what the header needs: the columns to show and why the filter matches nothing. */
+export interface TablePage {
   start: number;
   total: number;
   matched: number;
   items: TableItem[];
+  /** ids of the columns to show (columns.ts `shownColumns`: optional ones without values are left out) */
+  columns: string[];
+  /** the filter's name pattern is invalid (a bad `re:` expression) */
+  filterError?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -95,7 +104,7 @@ export type HostMessage =
   | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number; defaultGrouped: boolean; firstPage?: FirstPage }
   | { type: 'fatal'; file: string; message: string }
   /** with `focus` in the request: the page around that tensor, and its position (-1 when not visible) */
-  | { type: 'page'; requestId: number; queryKey: string; start: number; total: number; matched: number; items: TableItem[]; focusIndex?: number }
+  | ({ type: 'page'; requestId: number; queryKey: string; focusIndex?: number } & TablePage)
   | { type: 'details'; requestId: number; details: TensorDetails }
   | { type: 'statsProgress'; requestId: number; fraction: number }
   | { type: 'stats'; requestId: number; name: string; stats: TensorStats }
@@ -170,7 +179,7 @@ export function parseHostMessage(x: unknown): HostMessage | null {
     case 'loading': return isStr(x.file) ? (x as unknown as HostMessage) : null;
     case 'init': return isObj(x.file) && isObj(x.summary) && 'content' in x && Array.isArray(x.optimizers) && isNat(x.tensorCount) ? (x as unknown as HostMessage) : null;
     case 'fatal': return isStr(x.message) ? (x as unknown as HostMessage) : null;
-    case 'page': return isNat(x.requestId) && isStr(x.queryKey) && isNat(x.start) && isNat(x.total) && Array.isArray(x.items) ? (x as unknown as HostMessage) : null;
+    case 'page': return isNat(x.requestId) && isStr(x.queryKey) && isNat(x.start) && isNat(x.total) && Array.isArray(x.items) && Array.isArray(x.columns) ? (x as unknown as HostMessage) : null;
     case 'details': return isNat(x.requestId) && isObj(x.details) ? (x as unknown as HostMessage) : null;
     case 'statsProgress': return isNat(x.requestId) && typeof x.fraction === 'number' ? (x as unknown as HostMessage) : null;
     case 'stats': return isNat(x.requestId) && isStr(x.name) && isObj(x.stats) ? (x as unknown as HostMessage) : null;

@@ -4,6 +4,7 @@
  */
 import type { TensorInfo } from '../core/model';
 import { dtypeInfo } from '../core/dtype';
+import { layoutKind, numelOf, type LayoutKind } from '../core/layout';
 
 export interface TensorRow {
   /** index into `Checkpoint.tensors` (stable for one load of the file) */
@@ -13,8 +14,9 @@ export interface TensorRow {
   shape: number[];
   stride: number[];
   offset: number;
-  contiguous: boolean;
-  memoryFormat: string;
+  /** what the Layout column shows and `layout:` filters on (core/layout.ts `layoutKind`) */
+  layoutKind: LayoutKind;
+  /** `strided` or a sparse layout */
   layout: string;
   device: string;
   numel: number;
@@ -29,12 +31,6 @@ export interface TensorRow {
   numpyDtype?: string;
   /** quantization scheme, for quantized tensors */
   quant?: string;
-}
-
-export function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 function elementBytes(dtype: TensorInfo['dtype']): number {
@@ -54,8 +50,7 @@ export function buildRows(tensors: readonly TensorInfo[]): TensorRow[] {
       shape: [...t.shape],
       stride: [...t.stride],
       offset: t.storageOffset,
-      contiguous: t.contiguous,
-      memoryFormat: t.memoryFormat,
+      layoutKind: layoutKind(t.shape, t.stride, t.layout),
       layout: t.layout,
       device: t.device,
       numel,
@@ -76,16 +71,6 @@ export function formatShape(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
-/** `1.2 MB`, `512 B` (decimal units, as file managers show) */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[u]}`;
-}
-
 /** 11,689,512 → `11.7M`; small numbers stay exact */
 export function formatCount(n: number): string {
   if (n < 10_000) return String(n);
@@ -97,13 +82,4 @@ export function formatCount(n: number): string {
     }
   }
   return String(n);
-}
-
-/** the short label shown in the layout column */
-export function layoutLabel(row: Pick<TensorRow, 'contiguous' | 'memoryFormat' | 'layout' | 'stride' | 'shape'>): string {
-  if (row.layout !== 'strided') return row.layout;
-  if (row.contiguous) return 'contiguous';
-  if (row.memoryFormat === 'channels_last' || row.memoryFormat === 'channels_last_3d') return row.memoryFormat;
-  if (row.stride.some((s, i) => s === 0 && row.shape[i] > 1)) return 'expanded';
-  return 'non-contiguous';
 }

@@ -6,7 +6,7 @@
 import type { Checkpoint, TensorInfo } from '../core/model';
 import { dtypeInfo } from '../core/dtype';
 import { storageExtent } from '../core/layout';
-import { numelOf } from './rows';
+import { numelOf } from '../core/layout';
 
 export interface SummaryWarning {
   kind: 'unsafe-globals' | 'module-prefix' | 'cuda' | 'wasted-bytes' | 'reader';

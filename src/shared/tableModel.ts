@@ -1,19 +1,14 @@
 /**
- * The table's logic, pure and shared: filter (substring or glob), sort by any column, group by module prefix
- * as a collapsible tree, and cut the result into pages. The host runs it over all rows; the webview only ever
- * receives the page it shows.
+ * The table's logic, pure and shared: filter (name pattern and column terms), sort by any column, group by module
+ * prefix as a collapsible tree, and cut the result into pages. The host runs it over all rows; the webview only
+ * ever receives the page it shows. Columns are data (columns.ts): sorting and `key:value` terms come from there.
  */
 import type { TensorRow } from './rows';
-
-export const COLUMNS = ['name', 'dtype', 'shape', 'stride', 'offset', 'layout', 'storage', 'device', 'numel', 'bytes'] as const;
-export type ColumnId = (typeof COLUMNS)[number];
-
-export function isColumnId(x: unknown): x is ColumnId {
-  return typeof x === 'string' && (COLUMNS as readonly string[]).includes(x);
-}
+import { COLUMNS, compareOn, columnById, type ColumnDef, type ColumnId } from './columns';
+import { globToRegExp, namePattern } from '../core/namePattern';
 
 export interface TableQuery {
-  /** substring (case-insensitive) or glob (`*`, `?`, `[abc]`) over the name; `dtype:`/`device:` terms filter columns */
+  /** a name pattern (substring, glob, `re:REGEX`; core/namePattern.ts) and column terms (`dtype:float16 layout:expanded numel:>1000`) */
   filter: string;
   sort: { column: ColumnId; descending: boolean } | null;
   /** tree by module prefix (true) or flat list (false) */
@@ -48,93 +43,68 @@ export interface TensorItem {
 
 export type TableItem = GroupItem | TensorItem;
 
-/** A matcher for the filter text: glob when it has `*`, `?` or `[`, else case-insensitive substring. */
-export function nameMatcher(pattern: string): (name: string) => boolean {
-  const p = pattern.trim();
-  if (!p) return () => true;
-  if (/[*?[]/.test(p)) {
-    const re = globToRegExp(p);
-    return (name) => re.test(name);
-  }
-  const lower = p.toLowerCase();
-  return (name) => name.toLowerCase().includes(lower);
+export interface FilterTerm {
+  column: ColumnDef;
+  /** lower-case */
+  value: string;
 }
 
-/** `layer*.weight` → /^layer.*\.weight$/i (a glob must match the whole name) */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) { re += '\\['; continue; }
-      let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += `[${body}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 'i');
-}
-
-/** Split the filter into column terms (`dtype:float16 device:cuda`) and the name pattern (the rest). */
-export function parseFilter(filter: string): { name: string; terms: Array<{ column: 'dtype' | 'device' | 'layout'; value: string }> } {
-  const terms: Array<{ column: 'dtype' | 'device' | 'layout'; value: string }> = [];
+/** Split the filter into column terms (`dtype:float16 device:cuda`, any column's `filter.key`) and the name pattern (the rest). */
+export function parseFilter(filter: string, defs: readonly ColumnDef[] = COLUMNS): { name: string; terms: FilterTerm[] } {
+  const byKey = new Map<string, ColumnDef>();
+  for (const c of defs) if (c.filter) byKey.set(c.filter.key.toLowerCase(), c);
+  const terms: FilterTerm[] = [];
   const rest: string[] = [];
   for (const word of filter.trim().split(/\s+/).filter(Boolean)) {
-    const m = /^(dtype|device|layout):(.+)$/i.exec(word);
-    if (m) terms.push({ column: m[1].toLowerCase() as 'dtype' | 'device' | 'layout', value: m[2].toLowerCase() });
+    const colon = word.indexOf(':');
+    const column = colon > 0 ? byKey.get(word.slice(0, colon).toLowerCase()) : undefined;
+    if (column && colon < word.length - 1) terms.push({ column, value: word.slice(colon + 1).toLowerCase() });
     else rest.push(word);
   }
   return { name: rest.join(' '), terms };
 }
 
-export function rowMatcher(filter: string): (row: TensorRow) => boolean {
-  const { name, terms } = parseFilter(filter);
-  const byName = nameMatcher(name);
-  return (row) => {
-    for (const t of terms) {
-      const v = t.column === 'dtype' ? row.dtype : t.column === 'device' ? row.device : layoutText(row);
-      if (!v.toLowerCase().includes(t.value)) return false;
+const NUMERIC_TERM = /^(>=|<=|>|<|=)?(-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/;
+
+/** One column term as a row test: a comparison on a numeric column, else the cell's text (a substring, or whole). */
+function termMatcher(t: FilterTerm): (row: TensorRow) => boolean {
+  const c = t.column;
+  const num = c.value ? NUMERIC_TERM.exec(t.value) : null;
+  if (c.value && num) {
+    const value = c.value;
+    const x = Number(num[2]);
+    switch (num[1]) {
+      case '>': return (r) => { const v = value(r); return v !== null && v > x; };
+      case '<': return (r) => { const v = value(r); return v !== null && v < x; };
+      case '>=': return (r) => { const v = value(r); return v !== null && v >= x; };
+      case '<=': return (r) => { const v = value(r); return v !== null && v <= x; };
+      default: return (r) => value(r) === x;
     }
-    return byName(row.name);
+  }
+  if (c.filter?.match === 'exact') {
+    if (/[*?[]/.test(t.value)) {
+      const re = globToRegExp(`^${t.value}$`);
+      return (r) => re.test(c.text(r));
+    }
+    return (r) => c.text(r).toLowerCase() === t.value;
+  }
+  return (r) => c.text(r).toLowerCase().includes(t.value);
+}
+
+/** The filter as a row test, with the reason it matches nothing when its name pattern is invalid. */
+export function rowFilter(filter: string, defs: readonly ColumnDef[] = COLUMNS): { test: (row: TensorRow) => boolean; error: string | null } {
+  const { name, terms } = parseFilter(filter, defs);
+  const byName = namePattern(name);
+  const tests = terms.map(termMatcher);
+  return {
+    test: (row) => tests.every((t) => t(row)) && byName.test(row.name),
+    error: byName.error,
   };
 }
 
-function layoutText(row: TensorRow): string {
-  return row.contiguous ? 'contiguous' : `${row.memoryFormat} non-contiguous`;
-}
-
-function compareArrays(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-const collator = new Intl.Collator('en', { numeric: true });
-
 /** Compare two rows on a column; ties keep file order whatever the direction. */
 export function compareRows(a: TensorRow, b: TensorRow, column: ColumnId, descending = false): number {
-  const c = compareColumn(a, b, column);
-  return (descending ? -c : c) || a.index - b.index;
-}
-
-function compareColumn(a: TensorRow, b: TensorRow, column: ColumnId): number {
-  let c = 0;
-  switch (column) {
-    case 'name': c = collator.compare(a.name, b.name); break;
-    case 'dtype': c = collator.compare(a.dtype, b.dtype); break;
-    case 'shape': c = a.shape.length - b.shape.length || compareArrays(a.shape, b.shape); break;
-    case 'stride': c = compareArrays(a.stride, b.stride); break;
-    case 'offset': c = a.offset - b.offset; break;
-    case 'layout': c = collator.compare(layoutText(a), layoutText(b)); break;
-    case 'storage': c = collator.compare(a.storageKey ?? '', b.storageKey ?? '') || a.offset - b.offset; break;
-    case 'device': c = collator.compare(a.device, b.device); break;
-    case 'numel': c = a.numel - b.numel; break;
-    case 'bytes': c = a.bytes - b.bytes; break;
-  }
-  return c;
+  return compareOn(columnById(column), a, b, descending);
 }
 
 interface Node {
@@ -158,7 +128,7 @@ function newNode(prefix: string, first: number): Node {
  * O(n log n) for sorting, linear otherwise; the host caches the result per query.
  */
 export function visibleItems(rows: readonly TensorRow[], query: TableQuery): TableItem[] {
-  const match = rowMatcher(query.filter);
+  const match = rowFilter(query.filter).test;
   let kept = query.filter.trim() ? rows.filter(match) : rows.slice();
   if (query.sort) {
     const { column, descending } = query.sort;

@@ -30,6 +30,8 @@ export const toolsDir = process.env.TENSORSCOPE_TOOLS ?? path.join(repoRoot, '.t
 /** node 24: code-server 4.139 refuses older nodes */
 export const node24 = path.join(toolsDir, 'node24', 'node_modules', 'node', 'bin', 'node');
 export const codeServerEntry = path.join(toolsDir, 'cs', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+/** runs node 24 in an environment without the outer npm's variables (`npm test` on node 20 exports them) */
+const node24Script = path.join(repoRoot, 'scripts', 'node24.sh');
 export const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const resultsDir = path.join(repoRoot, 'test-results');
 
@@ -183,7 +185,7 @@ export function startCodeServer(o: CodeServerOptions): ServerProcess {
   // short-named TMPDIR of its own, removed by stop() (a socket's path must stay under 108 bytes on Linux)
   const sockDir = mkdtempSync(path.join(os.tmpdir(), 'tscs-'));
   const tmpEnv: Record<string, string> = sockDir.length <= 54 ? { TMPDIR: sockDir } : {};
-  const child = spawn(node24, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: xdgEnv(o.tmp, { ...tmpEnv, ...o.env }) });
+  const child = spawn('bash', [node24Script, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: xdgEnv(o.tmp, { ...tmpEnv, ...o.env }) });
   const out = createWriteStream(path.join(o.tmp, 'code-server.log'));
   if (child.pid !== undefined) liveGroups.add(child.pid);
   watchForAbnormalExit();
@@ -221,7 +223,7 @@ function writeUserSettings(tmp: string, settings: Record<string, unknown> | unde
 /** Installs a .vsix into tmp/exts with code-server's CLI; returns the folder it was unpacked to. */
 export function installVsix(tmp: string, vsix: string): string {
   const exts = path.join(tmp, 'exts');
-  execFileSync(node24, [codeServerEntry, '--config', path.join(tmp, 'config.yaml'),
+  execFileSync('bash', [node24Script, codeServerEntry, '--config', path.join(tmp, 'config.yaml'),
     '--user-data-dir', path.join(tmp, 'ud'), '--extensions-dir', exts,
     '--install-extension', path.resolve(vsix), '--force'], { stdio: 'pipe', env: xdgEnv(tmp), timeout: 120_000 });
   const dirs = readdirSync(exts, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.'));
@@ -304,10 +306,9 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     if (opts.beforeGoto) await opts.beforeGoto(page);
     const url = folderUrl(baseUrl, workspace, payload);
-    await page.goto(url);
+    await page.goto(url, { timeout: 90_000 });   // a first start on a fresh clone, on a busy machine, serves the workbench slowly
     if (opts.waitForExplorer ?? true) {
-      await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-      await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 90_000 });
+      await waitForWorkbench(page);
       log('workbench visible');
     }
     const b = browser;
@@ -321,6 +322,12 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     await close({ keepTemp: true });
     throw e;
   }
+}
+
+/** Waits until the workbench has loaded in `page` and the Explorer lists the workspace. */
+export async function waitForWorkbench(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: timeoutMs });
 }
 
 /** Starts a workbench, runs fn, and always closes; on failure saves test-results/<name>-failure.png and keeps the temp dir. */

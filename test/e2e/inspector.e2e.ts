@@ -21,7 +21,7 @@ function prepareWorkspace(): void {
   for (const f of ['resnet_tiny.pt', 'views.pt', 'training_checkpoint.pt', 'keys.py']) cpSync(path.join(repoRoot, 'examples', f), path.join(ws, f));
   const dcp = path.resolve(repoRoot, '..', 'shared', 'corpus', 'torch2.11', 'dcp_ckpt');
   if (existsSync(dcp) && !existsSync(path.join(ws, 'dcp_ckpt'))) cpSync(dcp, path.join(ws, 'dcp_ckpt'), { recursive: true });
-  if (!existsSync(path.join(ws, 'hostile_names.pt'))) {
+  if (!existsSync(path.join(ws, 'hostile_names.pt')) || !existsSync(path.join(ws, 'layouts.pt'))) {
     execFileSync(python, [path.join(repoRoot, 'test', 'fixtures', 'inspector_e2e.py'), ws], { stdio: 'inherit' });
   }
 }
@@ -51,6 +51,18 @@ async function inspectFromMenu(page: Parameters<typeof webviewFrame>[0], entry: 
 
 function cssEscape(s: string): string {
   return s.replace(/["\\]/g, '\\$&');
+}
+
+/** the names of the tensor rows the table shows, once they are `want` (polled: the filter is debounced) */
+async function waitForRows(frame: Frame, want: string[], what: string): Promise<void> {
+  const expected = JSON.stringify([...want].sort());
+  let got = '';
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name') ?? ''));
+    got = JSON.stringify(names.sort());
+    if (got === expected) return;
+  }
+  assert.equal(got, expected, what);
 }
 
 async function cellText(frame: Frame, name: string, col: string): Promise<string> {
@@ -85,6 +97,8 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     // 2. filter by substring, then by glob
     await frame.locator('#filter input').fill('running_var');
     await frame.locator('#table [data-name="bn1.running_mean"]').waitFor({ state: 'detached' });
+    // the rows of the new page arrive after the old ones are gone
+    await frame.locator('#table [data-name="layer2.0.bn2.running_var"]').waitFor();
     const names = await frame.locator('#table [data-name]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
     assert.ok(names.length >= 5 && names.every((n) => n?.endsWith('running_var')), JSON.stringify(names));
     await frame.locator('#table-status', { hasText: `${names.length} of 46 tensors match` }).waitFor();
@@ -195,6 +209,36 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     assert.equal(await frame.locator('meta[http-equiv="Content-Security-Policy"]').count(), 1);
     assert.deepEqual(dialogs, [], 'no alert() ran');
     await wb.shot('08-hostile-names');
+
+    // 7b. every layout kind: the Layout column's text and the `layout:` filter term agree (fixture: real torch)
+    await openFileByClick(page, 'layouts.pt');
+    frame = await inspectorWith(page, 'kind.expanded');
+    const components = ['kind.sparse.indices', 'kind.sparse.values', 'kind.sparse_csr.crow_indices', 'kind.sparse_csr.col_indices', 'kind.sparse_csr.values'];
+    const kinds: Record<string, string[]> = {
+      contiguous: ['kind.contiguous', 'kind.scalar', 'kind.empty', 'kind.quantized', ...components],
+      'non-contiguous': ['kind.transposed'],
+      channels_last: ['kind.channels_last'],
+      expanded: ['kind.expanded'],
+      sparse_coo: ['kind.sparse'],
+      sparse_csr: ['kind.sparse_csr'],
+    };
+    for (const [kind, tensors] of Object.entries(kinds)) for (const t of tensors) assert.equal(await cellText(frame, t, 'layout'), kind, t);
+    for (const [kind, tensors] of Object.entries(kinds)) {
+      await frame.locator('#filter input').fill(`layout:${kind}`);
+      await waitForRows(frame, tensors, `layout:${kind}`);
+    }
+    await wb.shot('08b-layout-filter');
+    // a glob is found anywhere in the name, `^` anchors it, `re:` is a regular expression
+    await frame.locator('#filter input').fill('sparse*values');
+    await waitForRows(frame, ['kind.sparse.values', 'kind.sparse_csr.values'], 'glob anywhere');
+    await frame.locator('#filter input').fill('^sparse*values');
+    await waitForRows(frame, [], 'anchored glob');
+    await frame.locator('#table-status', { hasText: '0 of 14 tensors match' }).waitFor();
+    await frame.locator('#filter input').fill('re:_(csr|coo)$');
+    await waitForRows(frame, ['kind.sparse_csr'], 're:');
+    await frame.locator('#filter input').fill('re:(');
+    await frame.locator('#table-status', { hasText: 'invalid regular expression' }).waitFor();
+    await frame.locator('#filter input').fill('');
 
     // 8. Summary and Content of a training checkpoint: optimizer state mapped to parameter names
     await openFileByClick(page, 'training_checkpoint.pt');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contiguousStrides, inferShape, isContiguous, memoryFormatOf, storageExtent, viewStrides } from '../../src/core/layout';
+import { contiguousStrides, inferShape, isContiguous, layoutKind, memoryFormatOf, storageExtent, viewStrides } from '../../src/core/layout';
 
 test('contiguous strides and contiguity follow torch', () => {
   assert.deepEqual(contiguousStrides([2, 3, 4]), [12, 4, 1]);
@@ -41,4 +41,21 @@ test('inferShape and extent', () => {
   assert.throws(() => inferShape([-1, -1], 24), /only one dimension/);
   assert.deepEqual(storageExtent([3, 4], [12, 3], 24), { first: 24, last: 57 });
   assert.equal(storageExtent([0, 4], [4, 1], 0), null);
+});
+
+test('layoutKind: one name per kind, as the table, hover, details and CLI show it', () => {
+  assert.equal(layoutKind([2, 3, 4], [12, 4, 1]), 'contiguous');
+  assert.equal(layoutKind([12, 10], [1, 12]), 'non-contiguous', 'transposed');
+  assert.equal(layoutKind([3, 4], [8, 2]), 'non-contiguous', 'strided slice');
+  assert.equal(layoutKind([2, 3, 4, 5], [60, 1, 15, 3]), 'channels_last');
+  assert.equal(layoutKind([2, 3, 4, 5, 6], [360, 1, 90, 18, 3]), 'channels_last_3d');
+  assert.equal(layoutKind([4, 3], [0, 1]), 'expanded');
+  assert.equal(layoutKind([2, 3, 4, 5], [0, 1, 15, 3]), 'expanded', 'an expanded batch of a channels_last tensor');
+  assert.equal(layoutKind([2, 3, 4, 5], [60, 1, 15, 3], 'strided'), 'channels_last');
+  assert.equal(layoutKind([5, 5], [], 'sparse_coo'), 'sparse_coo');
+  assert.equal(layoutKind([5, 5], [], 'sparse_csr'), 'sparse_csr');
+  assert.equal(layoutKind([], []), 'contiguous', '0-dim');
+  assert.equal(layoutKind([0, 3], [1, 1]), 'contiguous', 'empty: torch calls it contiguous');
+  assert.equal(layoutKind([3, 1], [1, 0]), 'contiguous', 'stride of a size-1 dim is ignored');
+  assert.equal(layoutKind([1, 3, 1, 1], [3, 1, 1, 1]), 'contiguous', 'contiguous before channels_last, as torch reports');
 });

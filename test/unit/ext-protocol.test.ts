@@ -45,7 +45,7 @@ test('inspector state and query validation', () => {
 });
 
 test('host messages are checked before the webview uses them', () => {
-  assert.equal(parseHostMessage({ type: 'page', requestId: 1, queryKey: 'k', start: 0, total: 3, items: [] })?.type, 'page');
+  assert.equal(parseHostMessage({ type: 'page', requestId: 1, queryKey: 'k', start: 0, total: 3, items: [], columns: ['name'] })?.type, 'page');
   assert.equal(parseHostMessage({ type: 'page', requestId: 1, start: 0, total: 3 }), null);
   assert.equal(parseHostMessage({ type: 'stats', requestId: 1, name: 'x', stats: {} })?.type, 'stats');
   assert.equal(parseHostMessage({ type: 'reveal' }), null);

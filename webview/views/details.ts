@@ -7,7 +7,8 @@ import { h, clear, richText } from '../dom';
 import { button, textField, progressRing } from '../ui/toolkit';
 import { histogram } from '../charts/histogram';
 import { heatmap } from '../charts/heatmap';
-import { formatBytes, formatShape, layoutLabel } from '../../src/shared/rows';
+import { formatShape } from '../../src/shared/rows';
+import { formatBytes } from '../../src/core/units';
 import { tryView } from '../../src/shared/explain';
 import type { HostMessage, SliceValues, TensorDetails } from '../../src/shared/protocol';
 import type { TensorStats } from '../../src/core/model';
@@ -63,7 +64,7 @@ export class DetailsView {
           ['stride', h('span', { class: 'mono', attrs: { id: 'details-stride' } }, r.layout === 'strided' ? formatShape(r.stride) : '—')],
           ['contiguous stride', h('span', { class: 'mono' + (sameAsExpected ? '' : ' differs') }, formatShape(e.contiguousStride))],
           ['storage offset', String(r.offset)],
-          ['layout', layoutLabel(r)],
+          ['layout', r.layoutKind],
           ['device', r.device],
           ['elements', r.numel.toLocaleString('en')],
           ['bytes', `${formatBytes(r.bytes)} (${r.bytes})`],

@@ -1,7 +1,8 @@
 /** The Summary view: what the file is, how big, and what to watch out for before `torch.load`. */
 import { h, clear, richText } from '../dom';
 import { button } from '../ui/toolkit';
-import { formatBytes, formatCount } from '../../src/shared/rows';
+import { formatCount } from '../../src/shared/rows';
+import { formatBytes } from '../../src/core/units';
 import type { SummaryData } from '../../src/shared/summary';
 import type { App } from '../app';
 

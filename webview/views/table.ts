@@ -6,26 +6,44 @@
 import { h, clear } from '../dom';
 import { checkbox, textField, button } from '../ui/toolkit';
 import { PageCache } from '../pager';
-import { COLUMNS, queryKey, type ColumnId, type TableItem, type TableQuery } from '../../src/shared/tableModel';
-import { formatBytes, formatCount, formatShape, layoutLabel } from '../../src/shared/rows';
-import { PAGE_SIZE, type FirstPage, type HostMessage } from '../../src/shared/protocol';
+import { queryKey, type TableItem, type TableQuery, type TensorItem } from '../../src/shared/tableModel';
+import { COLUMNS, columnById, gridTemplate, isColumnId, type ColumnDef, type ColumnId } from '../../src/shared/columns';
+import { formatCount, formatShape } from '../../src/shared/rows';
+import { formatBytes } from '../../src/core/units';
+import { PAGE_SIZE, type FirstPage, type HostMessage, type TablePage } from '../../src/shared/protocol';
 import type { App } from '../app';
 
 export const ROW_HEIGHT = 22;
 const OVERSCAN = 10;
 
-const HEADERS: Record<ColumnId, { label: string; title: string; numeric?: boolean }> = {
-  name: { label: 'Name', title: 'tensor name (state-dict key)' },
-  dtype: { label: 'dtype', title: 'element type (torch name)' },
-  shape: { label: 'Shape', title: 'tensor.shape' },
-  stride: { label: 'Stride', title: 'tensor.stride(), in elements' },
-  offset: { label: 'Offset', title: 'tensor.storage_offset(), in elements', numeric: true },
-  layout: { label: 'Layout', title: 'contiguous, channels_last, or non-contiguous (a view)' },
-  storage: { label: 'Storage', title: 'storage key in the file; “shared ×N” = N tensors view the same storage (click to see them)' },
-  device: { label: 'Device', title: 'the device it was saved from' },
-  numel: { label: 'numel', title: 'tensor.numel()', numeric: true },
-  bytes: { label: 'Bytes', title: 'numel × element size (this tensor only)', numeric: true },
+/** Cells drawn as more than text: the tree's name column and the storage link. Every other cell is its column's text. */
+type CellRenderer = (item: TensorItem, app: App) => HTMLElement;
+const SPECIAL_CELLS: Partial<Record<ColumnId, CellRenderer>> = {
+  name: (item) => h('div', { class: 'cell col-name', title: item.row.name },
+    h('span', { class: 'indent', attrs: { 'data-depth': item.depth } }),
+    h('span', { class: 'tname' }, item.label)),
+  storage: ({ row: r }, app) => {
+    const col = columnById('storage');
+    const inner = r.storageShared > 1
+      ? h('a', { class: 'shared-link', title: col.tooltip?.(r), attrs: { href: '#', 'data-storage': r.storageKey ?? '' }, on: { click: (e) => { e.preventDefault(); e.stopPropagation(); app.openDetails(r.name); } } }, col.text(r))
+      : h('span', { class: 'muted', title: col.tooltip?.(r) || undefined }, col.text(r));
+    return h('div', { class: 'cell col-storage' }, inner);
+  },
 };
+
+function cellOf(c: ColumnDef, item: TensorItem, app: App): HTMLElement {
+  const special = SPECIAL_CELLS[c.id as ColumnId];
+  if (special) return special(item, app);
+  const r = item.row;
+  const extra = c.cellClass?.(r);
+  const title = c.tooltip?.(r);
+  return h('div', { class: `cell col-${c.id}${c.numeric ? ' num' : ''}${c.mono ? ' mono' : ''}${extra ? ` ${extra}` : ''}`, title: title || undefined }, c.text(r));
+}
+
+/** the narrowest the row may get before the table scrolls sideways: the columns' fixed or minimum widths */
+function minWidth(defs: readonly ColumnDef[]): number {
+  return defs.reduce((sum, c) => sum + (Number(/(\d+)px/.exec(c.width)?.[1] ?? 80)), 0);
+}
 
 export class TableView {
   readonly element: HTMLElement;
@@ -43,11 +61,14 @@ export class TableView {
   private frame = 0;
   private pendingFocus: string | null = null;
   private restoringScroll: number | null = null;
+  /** the columns shown, as the host last said (optional ones appear once a row has a value) */
+  private shown: ColumnDef[] = COLUMNS.filter((c) => !c.optional);
+  private filterError: string | null = null;
 
   constructor(private readonly app: App) {
     const q = app.state.query;
     this.filterField = textField({
-      value: q.filter, placeholder: 'Filter: substring, glob (layer*.weight), dtype:float16, device:cuda', id: 'filter', size: 50,
+      value: q.filter, placeholder: 'Filter: substring, glob (stage3.*.weight, ^head), re:REGEX, dtype:float16, layout:expanded, numel:>1000', id: 'filter', size: 50,
       onInput: (v) => {
         window.clearTimeout(this.filterTimer);
         this.filterTimer = window.setTimeout(() => this.setQuery({ ...this.app.state.query, filter: v }), 150);
@@ -61,9 +82,9 @@ export class TableView {
       button('Expand all', () => this.setQuery({ ...this.app.state.query, collapsed: [] }), { appearance: 'secondary', title: 'expand every group' }),
       this.status);
     this.header = h('div', { class: 'trow thead', attrs: { role: 'row' } });
-    this.renderHeader();
     this.spacer = h('div', { class: 'spacer' });
     this.scroller = h('div', { class: 'tscroll', attrs: { tabindex: 0, role: 'grid', id: 'table', 'aria-label': 'tensors' } }, this.header, this.spacer);
+    this.applyColumns();
     this.scroller.addEventListener('scroll', () => this.schedule());
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => this.schedule()).observe(this.scroller);
@@ -84,7 +105,7 @@ export class TableView {
   /** use the page that came with `init` when it was computed for our query (saves a round trip) */
   seed(page: FirstPage): void {
     if (page.queryKey !== queryKey(this.app.state.query)) return;
-    if (this.cache.put(this.cache.version, page.start, page.items, page.total)) this.cache.matched = page.matched;
+    if (this.cache.put(this.cache.version, page.start, page.items, page.total)) this.pageArrived(page);
     this.schedule();
   }
 
@@ -113,17 +134,36 @@ export class TableView {
     this.rendered.clear();
   }
 
+  /** what a page says about the whole table: matches, the columns to show, a bad filter */
+  private pageArrived(page: TablePage): void {
+    this.cache.matched = page.matched;
+    this.filterError = page.filterError ?? null;
+    const ids = page.columns.filter(isColumnId);
+    if (ids.join() !== this.shown.map((c) => c.id).join()) {
+      this.shown = ids.map(columnById);
+      this.applyColumns();
+      this.clearRows();
+    }
+  }
+
+  private applyColumns(): void {
+    this.scroller.style.setProperty('--cols', gridTemplate(this.shown));
+    this.scroller.style.setProperty('--min-row-width', `${minWidth(this.shown)}px`);
+    this.renderHeader();
+  }
+
   private renderHeader(): void {
     clear(this.header);
     const sort = this.app.state.query.sort;
-    for (const c of COLUMNS) {
-      const info = HEADERS[c];
-      const arrow = sort?.column === c ? (sort.descending ? ' ▼' : ' ▲') : '';
+    for (const c of this.shown) {
+      const id = c.id as ColumnId;
+      const sorted = sort !== null && sort.column === id;
+      const arrow = sorted ? (sort.descending ? ' ▼' : ' ▲') : '';
       const cell = h('div', {
-        class: `cell col-${c}${info.numeric ? ' num' : ''} sortable`, title: `${info.title} — click to sort`,
-        attrs: { role: 'columnheader', 'data-col': c, 'aria-sort': sort?.column === c ? (sort.descending ? 'descending' : 'ascending') : 'none' },
-        on: { click: () => this.cycleSort(c) },
-      }, info.label + arrow);
+        class: `cell col-${id}${c.numeric ? ' num' : ''} sortable`, title: `${c.title} — click to sort`,
+        attrs: { role: 'columnheader', 'data-col': id, 'aria-sort': sorted ? (sort.descending ? 'descending' : 'ascending') : 'none' },
+        on: { click: () => this.cycleSort(id) },
+      }, c.label + arrow);
       this.header.appendChild(cell);
     }
   }
@@ -152,7 +192,7 @@ export class TableView {
     if (!v) return;
     if (m.type !== 'page') { this.cache.release(v.version, v.page); return; }
     if (!this.cache.put(v.version, m.start, m.items, m.total)) return;
-    this.cache.matched = m.matched;
+    this.pageArrived(m);
     if (m.focusIndex !== undefined && m.focusIndex >= 0) this.scrollToIndex(m.focusIndex, true);
     this.schedule();
   }
@@ -211,7 +251,7 @@ export class TableView {
       this.rendered.set(i, { el, item, selected });
     }
     const n = this.app.tensorCount;
-    this.status.textContent = this.app.state.query.filter.trim() ? `${this.cache.matched ?? total} of ${n} tensors match` : `${n} tensors`;
+    this.status.textContent = this.filterError ?? (this.app.state.query.filter.trim() ? `${this.cache.matched ?? total} of ${n} tensors match` : `${n} tensors`);
     this.app.state.scrollTop = scrollTop;
     this.app.saveSoon();
   }
@@ -236,28 +276,10 @@ export class TableView {
     } else {
       const r = item.row;
       attrs['data-name'] = r.name;
-      const layout = layoutLabel(r);
-      const storage = r.storageKey === null ? h('span', { class: 'muted' }, '—')
-        : r.storageShared > 1
-          ? h('a', { class: 'shared-link', title: `storage ${r.storageKey} is shared by ${r.storageShared} tensors — show them`, attrs: { href: '#', 'data-storage': r.storageKey }, on: { click: (e) => { e.preventDefault(); e.stopPropagation(); this.app.openDetails(r.name); } } }, `shared ×${r.storageShared}`)
-          : h('span', { class: 'muted', title: `storage ${r.storageKey}` }, r.storageKey);
       el = h('div', {
         class: `${cls} tensor`, attrs,
         on: { click: () => this.select(i), dblclick: () => this.app.openDetails(r.name) },
-      },
-        h('div', { class: 'cell col-name', title: r.name },
-          h('span', { class: 'indent', attrs: { 'data-depth': item.depth } }),
-          h('span', { class: 'tname' }, item.label)),
-        h('div', { class: 'cell col-dtype' }, r.numpyDtype ? `${r.dtype} (np)` : r.dtype),
-        h('div', { class: 'cell col-shape mono', title: `torch.Size([${r.shape.join(', ')}])` }, formatShape(r.shape)),
-        h('div', { class: 'cell col-stride mono' }, r.layout === 'strided' ? formatShape(r.stride) : '—'),
-        h('div', { class: 'cell col-offset num mono' }, r.offset),
-        h('div', { class: `cell col-layout layout-${layout.replace(/[^a-z_-]/g, '')}` }, layout),
-        h('div', { class: 'cell col-storage' }, storage),
-        h('div', { class: `cell col-device${/^cuda/.test(r.device) ? ' cuda' : ''}` }, r.device),
-        h('div', { class: 'cell col-numel num mono', title: String(r.numel) }, formatCount(r.numel)),
-        h('div', { class: 'cell col-bytes num', title: `${r.bytes} bytes` }, formatBytes(r.bytes)),
-      );
+      }, ...this.shown.map((c) => cellOf(c, item, this.app)));
     }
     // rows sit below the sticky header row (in flow, ROW_HEIGHT tall)
     el.style.top = `${(i + 1) * ROW_HEIGHT}px`;

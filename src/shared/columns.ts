@@ -1,0 +1,141 @@
+/**
+ * The Tensors table's columns as data. Each entry gives a column's header, width, cell text, sort order and filter
+ * term; the host sorts and filters with it (tableModel.ts) and the webview draws the header and the cells from it
+ * (webview/views/table.ts). Adding a column is one entry here (plus its field in `TensorRow` when the value is new).
+ */
+import type { TensorRow } from './rows';
+import { formatCount, formatShape } from './rows';
+import { formatBytes } from '../core/units';
+
+export interface ColumnDef {
+  readonly id: string;
+  readonly label: string;
+  /** the header's tooltip */
+  readonly title: string;
+  /** the CSS grid track (`78px`, `minmax(200px, 3fr)`) */
+  readonly width: string;
+  /** right-aligned, for numbers */
+  readonly numeric?: boolean;
+  /** in the editor's (monospace) font */
+  readonly mono?: boolean;
+  /** the cell's text; '' when the row has no value */
+  text(row: TensorRow): string;
+  /** the cell's tooltip */
+  tooltip?(row: TensorRow): string;
+  /** a class for the cell from its value (`layout-expanded`, `cuda`) */
+  cellClass?(row: TensorRow): string;
+  /** a number: sorts numerically (rows without one last, either direction) and filters with `key:>N`, `key:<=N`, `key:N` */
+  value?(row: TensorRow): number | null;
+  /** the sort order; without it `value`, else the text in natural order */
+  compare?(a: TensorRow, b: TensorRow): number;
+  /** the filter term `key:text`: a substring of the cell's text, or the whole text (a glob is allowed) */
+  readonly filter?: { readonly key: string; readonly match: 'substring' | 'exact' };
+  /** hidden while no row has a value (statistics before they are computed) */
+  readonly optional?: boolean;
+}
+
+/** Keeps each entry's `id` as a literal type, so `ColumnId` lists them. */
+function columns<const T extends readonly ColumnDef[]>(defs: T): T {
+  return defs;
+}
+
+function compareArrays(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+export const collator = new Intl.Collator('en', { numeric: true });
+
+const DEFS = columns([
+  {
+    id: 'name', label: 'Name', title: 'tensor name (state-dict key)', width: 'minmax(200px, 3fr)',
+    text: (r) => r.name, tooltip: (r) => r.name, compare: (a, b) => collator.compare(a.name, b.name),
+  },
+  {
+    id: 'dtype', label: 'dtype', title: 'element type (torch name)', width: '78px',
+    text: (r) => (r.numpyDtype ? `${r.dtype} (np)` : r.dtype), compare: (a, b) => collator.compare(a.dtype, b.dtype),
+    filter: { key: 'dtype', match: 'substring' },
+  },
+  {
+    id: 'shape', label: 'Shape', title: 'tensor.shape', width: '124px', mono: true,
+    text: (r) => formatShape(r.shape), tooltip: (r) => `torch.Size([${r.shape.join(', ')}])`,
+    compare: (a, b) => a.shape.length - b.shape.length || compareArrays(a.shape, b.shape),
+  },
+  {
+    id: 'stride', label: 'Stride', title: 'tensor.stride(), in elements', width: '142px', mono: true,
+    text: (r) => (r.layout === 'strided' ? formatShape(r.stride) : '—'), compare: (a, b) => compareArrays(a.stride, b.stride),
+  },
+  {
+    id: 'offset', label: 'Offset', title: 'tensor.storage_offset(), in elements', width: '60px', numeric: true, mono: true,
+    text: (r) => String(r.offset), value: (r) => r.offset,
+  },
+  {
+    id: 'layout', label: 'Layout', title: 'contiguous, channels_last, expanded (a broadcast), non-contiguous (a view), or a sparse layout', width: '122px',
+    text: (r) => r.layoutKind, cellClass: (r) => `layout-${r.layoutKind}`, filter: { key: 'layout', match: 'exact' },
+  },
+  {
+    id: 'storage', label: 'Storage', title: 'storage key in the file; “shared ×N” = N tensors view the same storage (click to see them)', width: '96px',
+    text: (r) => (r.storageKey === null ? '—' : r.storageShared > 1 ? `shared ×${r.storageShared}` : r.storageKey),
+    tooltip: (r) => (r.storageKey === null ? '' : r.storageShared > 1 ? `storage ${r.storageKey} is shared by ${r.storageShared} tensors — show them` : `storage ${r.storageKey}`),
+    compare: (a, b) => collator.compare(a.storageKey ?? '', b.storageKey ?? '') || a.offset - b.offset,
+  },
+  {
+    id: 'device', label: 'Device', title: 'the device it was saved from', width: '62px',
+    text: (r) => r.device, cellClass: (r) => (/^cuda/.test(r.device) ? 'cuda' : ''), filter: { key: 'device', match: 'substring' },
+  },
+  {
+    id: 'numel', label: 'numel', title: 'tensor.numel()', width: '76px', numeric: true, mono: true,
+    text: (r) => formatCount(r.numel), tooltip: (r) => String(r.numel), value: (r) => r.numel, filter: { key: 'numel', match: 'exact' },
+  },
+  {
+    id: 'bytes', label: 'Bytes', title: 'numel × element size (this tensor only)', width: '76px', numeric: true,
+    text: (r) => formatBytes(r.bytes), tooltip: (r) => `${r.bytes} bytes`, value: (r) => r.bytes, filter: { key: 'bytes', match: 'exact' },
+  },
+]);
+
+export type ColumnId = (typeof DEFS)[number]['id'];
+
+/** The table's columns, in order. */
+export const COLUMNS: readonly ColumnDef[] = DEFS;
+
+const BY_ID = new Map<string, ColumnDef>(COLUMNS.map((c) => [c.id, c]));
+
+export function isColumnId(x: unknown): x is ColumnId {
+  return typeof x === 'string' && BY_ID.has(x);
+}
+
+export function columnById(id: ColumnId): ColumnDef {
+  return BY_ID.get(id) as ColumnDef;
+}
+
+/** Whether a row has a value in a column (an optional column with none in any row is hidden). */
+function hasValue(c: ColumnDef, row: TensorRow): boolean {
+  return c.value ? c.value(row) !== null : c.text(row) !== '';
+}
+
+/** The columns to show for these rows, in order: every column but the optional ones no row has a value in. */
+export function shownColumns(rows: readonly TensorRow[], defs: readonly ColumnDef[] = COLUMNS): string[] {
+  return defs.filter((c) => !c.optional || rows.some((r) => hasValue(c, r))).map((c) => c.id);
+}
+
+/** The CSS `grid-template-columns` for these columns. */
+export function gridTemplate(defs: readonly ColumnDef[]): string {
+  return defs.map((c) => c.width).join(' ');
+}
+
+/** Compare two rows on a column; rows without a value come last either way; ties keep file order. */
+export function compareOn(c: ColumnDef, a: TensorRow, b: TensorRow, descending: boolean): number {
+  let d: number;
+  if (c.compare) d = c.compare(a, b);
+  else if (c.value) {
+    const va = c.value(a);
+    const vb = c.value(b);
+    if (va === null || vb === null || Number.isNaN(va) || Number.isNaN(vb)) {
+      const na = va === null || Number.isNaN(va);
+      const nb = vb === null || Number.isNaN(vb);
+      return na === nb ? a.index - b.index : na ? 1 : -1;
+    }
+    d = va - vb;
+  } else d = collator.compare(c.text(a), c.text(b));
+  return (descending ? -d : d) || a.index - b.index;
+}
