@@ -10,6 +10,7 @@
  * Size class: input elements rounded down to a power of 4, so a choice covers shapes of similar cost.
  * The measured times pass through a seam (`setTimingSeam`) that tests use to make one provider look fast.
  */
+import { errorMessage } from '../core/errors';
 import type { StoredChoice } from './choiceStore';
 import { storeChoice, storedChoice } from './choiceStore';
 import type { ProviderName } from './providers';
@@ -104,7 +105,7 @@ export function startTiming(plan: AutoPlan, op: string, timeRuns: (p: ProviderNa
         const raw = await timeRuns(p);
         times[p] = median(raw.map((ms) => (seam ? seam(p, ms) : ms)));
       } catch (e) {
-        noteProviderFailure(p, e instanceof Error ? e.message : String(e));
+        noteProviderFailure(p, errorMessage(e));
         failed.push(p);
       }
     }

@@ -3,8 +3,10 @@
  * messages thrown inside may already start with the name (torch's own wording does, "mean(): …"), and the
  * CLI and the extension print the message as it is, without adding a prefix of their own.
  */
+import { errorMessage } from '../core/errors';
+
 export function opError(name: string, e: unknown): Error {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const bare = message.replace(new RegExp(`^(${escaped}:\\s*)+`), '');
   // "bmm expects …" and torch's "mean(): could not infer …" already name the op

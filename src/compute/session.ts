@@ -4,6 +4,7 @@
  * time (0 when cached) and run time. Runs go one at a time (`exclusive`), so a background timing measures its
  * provider alone and two runs never share a GPU device at once.
  */
+import { errorMessage } from '../core/errors';
 import * as ort from 'onnxruntime-node';
 import type { DTypeName } from '../core/dtype';
 import type { NaturalArray } from '../core/decode';
@@ -124,7 +125,7 @@ async function runOn(p: ProviderName, g: GraphRun, feeds: Record<string, ort.Ten
   try {
     got = await getSession(g.key, p, g.build);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     noteProviderFailure(p, msg);
     throw new Error(explainFailure(p, msg));
   }
@@ -158,7 +159,7 @@ async function runForced(g: GraphRun, order: readonly ProviderName[]): Promise<{
       const reason = fallbacks.length ? `${p}: ${fallbacks.map((f) => f.provider).join(' and ')} could not run it` : order.length > 1 ? `${p}: first of the order set (${order.join(', ')})` : `${p}: the provider set`;
       return { outputs: r.outputs, info: { provider: p, reason, sessionMs: r.sessionMs, runMs: r.runMs, cached: r.cached, fallbacks } };
     } catch (e) {
-      fallbacks.push({ provider: p, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] });
+      fallbacks.push({ provider: p, error: errorMessage(e).split('\n')[0] });
     }
   }
   throw new Error(`no execution provider could run this: ${fallbacks.map((f) => `${f.provider}: ${f.error}`).join('; ')}`);
@@ -178,7 +179,7 @@ async function runAuto(g: GraphRun): Promise<{ outputs: Outputs; info: RunInfo }
     if (plan.provider === 'cpu') throw e;
     // the chosen provider failed on this graph: the CPU runs it, and says so
     const r = await runForced(g, ['cpu']);
-    const error = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const error = errorMessage(e).split('\n')[0];
     result = { outputs: r.outputs, info: { ...r.info, reason: `cpu: ${plan.provider} (chosen by measurement) failed on this graph`, fallbacks: [{ provider: plan.provider, error }] } };
   }
   startTiming(plan, op, async (p) => {

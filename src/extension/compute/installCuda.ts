@@ -3,6 +3,7 @@
  * version (src/compute/cudaInstall.ts), with progress and cancel, into the installed extension's
  * onnxruntime-node; then says whether it loads, or what is missing (CUDA 12, cuDNN 9) and where to find it.
  */
+import { errorMessage } from '../../core/errors';
 import * as vscode from 'vscode';
 import { installCudaProvider } from '../../compute/cudaInstall';
 import { resetProviderState } from '../../compute/providers';
@@ -40,7 +41,7 @@ export async function installCudaCommand(): Promise<void> {
       if (choice) log().show(true);
     }
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     if (msg === 'cancelled') void vscode.window.showInformationMessage('CUDA provider: installation cancelled; nothing was installed.');
     else void vscode.window.showErrorMessage(`Install CUDA Provider: ${msg}`);
   }

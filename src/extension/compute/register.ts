@@ -11,6 +11,7 @@
  *   tensorscope.installCudaProvider Install CUDA Provider: onnxruntime's CUDA provider from NuGet (installCuda.ts)
  * Call `registerComputeCommands(context, registry)` once from activate().
  */
+import { errorMessage } from '../../core/errors';
 import * as vscode from 'vscode';
 import type { Dense } from '../../compute/dense';
 import { diffCheckpoints } from '../../compute/diffValues';
@@ -37,7 +38,7 @@ export function computeProviders(): ProviderChoice {
   try {
     return parseProviders(v);
   } catch (e) {
-    void vscode.window.showWarningMessage(`tensorscope.compute.executionProviders: ${e instanceof Error ? e.message : String(e)}; using cpu`);
+    void vscode.window.showWarningMessage(`tensorscope.compute.executionProviders: ${errorMessage(e)}; using cpu`);
     return ['cpu'];
   }
 }
@@ -54,7 +55,7 @@ async function askParams(title: string, defaults: Record<string, string>, valida
     try {
       return validate(parseParamLine(line, names));
     } catch (e) {
-      return e instanceof Error ? e.message : String(e);
+      return errorMessage(e);
     }
   };
   const value = await vscode.window.showInputBox({
@@ -124,7 +125,7 @@ async function runOpCommand(registry: InspectorRegistry): Promise<void> {
     for (const f of res.info?.fallbacks ?? []) log().info(`  ${f.provider} not used: ${f.error}`);
     await showResult(registry, res.tensor, call, { ran: describeRun(res.info), view: res.isView ? 'yes' : 'no', notes: res.notes.join('; ') }, providers);
   } catch (e) {
-    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    void vscode.window.showErrorMessage(errorMessage(e));
   }
 }
 
@@ -146,7 +147,7 @@ async function checkMetricCommand(registry: InspectorRegistry): Promise<void> {
     const choice = await vscode.window.showInformationMessage(`${line}${extra} (${r.provider})`, 'Show Details');
     if (choice) log().show(true);
   } catch (e) {
-    void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    void vscode.window.showErrorMessage(errorMessage(e));
   }
 }
 
@@ -164,7 +165,7 @@ async function compare(a: vscode.Uri, b: vscode.Uri): Promise<void> {
     log().info(`compare ${a.fsPath} ↔ ${b.fsPath}: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatches, ${d.tensors.length} matched`);
     showDiffPanel(d);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Compare Checkpoints: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage(`Compare Checkpoints: ${errorMessage(e)}`);
   }
 }
 
