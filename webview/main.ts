@@ -52,6 +52,10 @@ const app: App = {
     showView('table');
     table.focus(name);
   },
+  filterTable: (filter) => {
+    showView('table');
+    table.setFilter(filter);
+  },
   copy: (text) => send({ type: 'copy', text }),
 };
 
@@ -127,7 +131,11 @@ function onMessage(m: HostMessage): void {
       table.focus(m.name);
       return;
     case 'allStats':
-      summary.allStatsProgress(m.done, m.total, m.finished);
+      summary.allStatsProgress(m.done, m.total, m.finished, m.suspicious ?? 0);
+      table.refresh();
+      return;
+    case 'showTable':
+      app.filterTable(m.filter);
       return;
     default: {
       const handler = handlers.get(m.requestId);

@@ -14,7 +14,6 @@
 import { errorMessage } from '../../core/errors';
 import * as vscode from 'vscode';
 import type { Dense } from '../../compute/dense';
-import { diffCheckpoints } from '../../compute/diffValues';
 import { METRICS, METRIC_PARAMS, runMetric } from '../../compute/metrics';
 import { checkOp, OPS, runOp } from '../../compute/ops';
 import { callTitle, defaultParamLine, parseParamLine } from '../../compute/paramLine';
@@ -28,7 +27,7 @@ import { writeNpy } from '../../core/npyWrite';
 import { openCheckpoint } from '../../core/open';
 import type { InspectorRegistry } from '../inspectorRegistry';
 import { log } from '../log';
-import { showDiffPanel } from './diffPanel';
+import { compareCheckpoints as compare } from './compare';
 import { installCudaCommand } from './installCuda';
 import { pickTensor } from './pick';
 
@@ -148,24 +147,6 @@ async function checkMetricCommand(registry: InspectorRegistry): Promise<void> {
     if (choice) log().show(true);
   } catch (e) {
     void vscode.window.showErrorMessage(errorMessage(e));
-  }
-}
-
-async function compare(a: vscode.Uri, b: vscode.Uri): Promise<void> {
-  try {
-    const d = await withProgress('Comparing checkpoints…', async () => {
-      const [ca, cb] = [await openCheckpoint(a.fsPath), await openCheckpoint(b.fsPath)];
-      try {
-        return await diffCheckpoints(ca, cb, computeProviders());
-      } finally {
-        await ca.close();
-        await cb.close();
-      }
-    });
-    log().info(`compare ${a.fsPath} ↔ ${b.fsPath}: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatches, ${d.tensors.length} matched`);
-    showDiffPanel(d);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Compare Checkpoints: ${errorMessage(e)}`);
   }
 }
 
