@@ -13,5 +13,6 @@ export const commands: Record<string, CliCommand> = {
   diff:     { summary: 'compare two checkpoints as load_state_dict would, with per-tensor differences (--json)', run: (a) => import('./diff').then((m) => m.run(a)) },
   // stats, op, metric, diff, probe, autograd are added by their modules' authors.
   probe:    { summary: 'run SCRIPT.py under debugpy to --line N and describe tensor --expr (--json)', run: (a) => import('./probe').then((m) => m.run(a)) },
+  trace:    { summary: 'run SCRIPT.py and record the shapes of every torch op on each line; explain a shape error (--json)', run: (a) => import('./trace').then((m) => m.run(a)) },
   autograd: { summary: 'run SCRIPT.py to --line N and walk the grad_fn graph of --expr (--json, --dot)', run: (a) => import('./autograd').then((m) => m.run(a)) },
 };
