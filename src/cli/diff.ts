@@ -8,8 +8,9 @@ import { openCheckpoint } from '../core/open';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import type { SideOptions } from '../compute/diffValues';
 import { diffCheckpoints } from '../compute/diffValues';
+import { settleTimings } from '../compute/autoChoice';
 
-const USAGE = `usage: tensorscope diff A B [--json] [--ep cpu|webgpu|cuda] [--a-key K] [--b-key K] [--strip P,…]
+const USAGE = `usage: tensorscope diff A B [--json] [--ep auto|cpu|webgpu|cuda,…] [--a-key K] [--b-key K] [--strip P,…]
   A: the model's state dict (expected keys), B: the one being loaded
   --a-key K, --b-key K   the state dict is the file's K (\`state_dict\`, \`model\`, …; '' = the whole file)
                          instead of the one found
@@ -58,9 +59,10 @@ export async function run(args: string[]): Promise<number> {
     for (const r of rows) {
       w.write(`${r.key.padEnd(width)}  ${r.shape.join('×').padEnd(16)} ${f(r.max_abs_diff).padStart(13)} ${f(r.mae).padStart(13)} ${f(r.cosine).padStart(10)}${r.skipped ? `  (${r.skipped})` : ''}\n`);
     }
-    if (d.provider) w.write(`\nprovider ${d.provider}, session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
+    if (d.provider) w.write(`\nran on ${d.reason ?? d.provider}; session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
     return 0;
   } finally {
+    await settleTimings();
     await ca.close();
     await cb.close();
   }

@@ -8,7 +8,9 @@ export type FormatName =
   | 'torch-zip' | 'torch-legacy' | 'torchscript' | 'torch-export' | 'torch-dcp'
   | 'safetensors' | 'npy' | 'npz' | 'onnx' | 'pickle'
   /** a tensor of a program stopped in the debugger (src/debug/liveCheckpoint.ts) */
-  | 'live';
+  | 'live'
+  /** the result of an op run in Tensorscope, in memory (src/compute/resultCheckpoint.ts) */
+  | 'computed';
 
 export type MemoryFormat = 'contiguous' | 'channels_last' | 'channels_last_3d' | 'other';
 
