@@ -3,10 +3,11 @@
  * same run, and what `auto` chooses. Per case: median ms of each provider (forced), torch's median, the ratio of the
  * best provider to torch (target ≤ 1.5), and auto's choice with its reason (measured afresh: choices are kept in
  * memory only here). Runs are interleaved (one of each provider, then torch, `reps` times).
- *   node --import tsx bench/compute-bench.ts [--ep=cpu,webgpu,…] [--big] [--reps=N]
- * Providers: those available (providerProbe.ts), or --ep. Without a GPU Vulkan driver, WebGPU runs on Chromium's
- * SwiftShader when it is installed (this script re-runs itself with that environment), so the CPU-vs-WebGPU
- * figures of README "GPU compute" come from here. --big uses the GPU sizes (bmm 8×1024³, interpolate 1×64×512²);
+ *   node --import tsx bench/compute-bench.ts [--ep=cpu,webgpu,…] [--big | --small] [--swiftshader] [--reps=N]
+ * Providers: those available (providerProbe.ts), or --ep. --swiftshader: without a GPU Vulkan driver, re-run with
+ * Chromium's SwiftShader as WebGPU's driver (a CPU Vulkan: one bmm 8×512³ takes over a minute there, so use it
+ * with --small), which gives the CPU-vs-WebGPU figures of README "GPU compute". --big uses the GPU sizes
+ * (bmm 8×1024³, interpolate 1×64×512²), --small tiny ones (bmm 8×128³, interpolate 1×8×64², metrics 4×256²);
  * TORCH_DEVICE=cuda compares with torch CUDA.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +33,7 @@ const epArg = args.find((a) => a.startsWith('--ep='))?.slice(5);
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 setChoiceStoreDir(null);
 const big = args.includes('--big');
+const small = args.includes('--small');
 const reps = Number(args.find((a) => a.startsWith('--reps='))?.slice(7) ?? 5);
 const torchDevice = process.env.TORCH_DEVICE ?? 'cpu';
 const py = process.env.TENSORSCOPE_PYTHON ?? '/usr/bin/python3';
@@ -55,7 +57,7 @@ class TorchRef {
   private exited: number | null = null;
   readonly proc: ChildProcessWithoutNullStreams;
   constructor(script: string, device: string) {
-    this.proc = spawn(py, [script, device, ...(big ? ['--big'] : []), '--serve'], { stdio: 'pipe' });
+    this.proc = spawn(py, [script, device, ...(big ? ['--big'] : small ? ['--small'] : []), '--serve'], { stdio: 'pipe' });
     this.proc.stdout.setEncoding('utf8');
     this.proc.stdout.on('data', (d: string) => {
       this.buf += d;
@@ -132,7 +134,7 @@ async function measure(name: string, providers: readonly ProviderName[], ours: O
 
 /** WebGPU without a GPU driver: re-run this script with SwiftShader's Vulkan environment when it exists. */
 function rerunWithSwiftshader(): boolean {
-  if (epArg || process.env.TENSORSCOPE_BENCH_SWIFTSHADER || !probeWebgpu() || !existsSync(SWIFTSHADER_ICD)) return false;
+  if (!args.includes('--swiftshader') || process.env.TENSORSCOPE_BENCH_SWIFTSHADER || !probeWebgpu() || !existsSync(SWIFTSHADER_ICD)) return false;
   const libDir = path.dirname(SWIFTSHADER_ICD);
   const env = { ...process.env, TENSORSCOPE_BENCH_SWIFTSHADER: '1', VK_ICD_FILENAMES: SWIFTSHADER_ICD, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', LD_LIBRARY_PATH: [process.env.LD_LIBRARY_PATH, libDir].filter(Boolean).join(':') };
   const r = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { env, stdio: 'inherit' });
@@ -148,8 +150,10 @@ async function main(): Promise<void> {
   const script = [path.join(__dirname, 'compute_torch_bench.py'), path.join(__dirname, '..', 'bench', 'compute_torch_bench.py')].find((f) => existsSync(f)) as string;
   const ref = new TorchRef(script, torchDevice);
   const torch = JSON.parse(await ref.next()) as { torch: string; threads: number; device: string; cases: string[] };
-  const n = big ? 1024 : 512;
-  const s = big ? 512 : 256;
+  const n = big ? 1024 : small ? 128 : 512;
+  const s = big ? 512 : small ? 64 : 256;
+  const c = small ? 8 : 64;
+  const [mb, mn] = small ? [4, 256] : [16, 1024];
   const rows: Record<string, Row> = {};
   const op = (name: string, inputs: Dense[], params: Record<string, string>): Ours => async (choice) => {
     const r = await runOp(name, inputs, Params.parse(params), choice);
@@ -161,15 +165,15 @@ async function main(): Promise<void> {
   };
   const bmm = `bmm 8x${n}^3`;
   rows[bmm] = await measure(bmm, providers, op('bmm', [rand([8, n, n], true), rand([8, n, n], true)], {}), ref);
-  const img = rand([1, 64, s, s], true);
+  const img = rand([1, c, s, s], true);
   for (const mode of ['nearest', 'bilinear', 'bicubic', 'area']) {
     const params: Record<string, string> = mode === 'area' ? { size: `${2 * s},${2 * s}`, mode } : { scale_factor: '2', mode };
-    const name = `interpolate ${mode} 1x64x${s}^2 x2`;
+    const name = `interpolate ${mode} 1x${c}x${s}^2 x2`;
     rows[name] = await measure(name, providers, op('interpolate', [img], params), ref);
   }
   // a chain as one graph: the intermediates never leave the device that runs it
-  const chainInput = { dtype: 'float32' as const, shape: [1, 64, s, s], data: img.data as Float32Array };
-  const chainName = `chain interpolate+softmax+sum 1x64x${s}^2`;
+  const chainInput = { dtype: 'float32' as const, shape: [1, c, s, s], data: img.data as Float32Array };
+  const chainName = `chain interpolate+softmax+sum 1x${c}x${s}^2`;
   const steps: ChainStep[] = [{ op: 'interpolate', params: { scale_factor: '2', mode: 'bilinear' } }, { op: 'softmax', params: { dim: '1' } }, { op: 'sum', params: { dim: '1' } }];
   rows[`${chainName} (one graph)`] = await measure(chainName, providers, async (choice) => {
     const r = await runOpChain(steps, chainInput, choice);
@@ -182,9 +186,9 @@ async function main(): Promise<void> {
       return { sessionMs: r.sessionMs, provider: r.provider, reason: r.reason };
     }, ref, false);
   }
-  const pred = rand([16, 1024, 1024]);
-  const target = rand([16, 1024, 1024]);
-  for (const m of ['mae', 'max_abs_diff', 'iou', 'cosine', 'cc', 'kld']) rows[`metric ${m} 16x1024^2`] = await measure(`metric ${m} 16x1024^2`, providers, metric(m, pred, target), ref);
+  const pred = rand([mb, mn, mn]);
+  const target = rand([mb, mn, mn]);
+  for (const m of ['mae', 'max_abs_diff', 'iou', 'cosine', 'cc', 'kld']) rows[`metric ${m} ${mb}x${mn}^2`] = await measure(`metric ${m} ${mb}x${mn}^2`, providers, metric(m, pred, target), ref);
 
   ref.close();
   const webgpuNote = process.env.TENSORSCOPE_BENCH_SWIFTSHADER ? ' (webgpu: Chromium\'s SwiftShader, a Vulkan driver on the CPU)' : '';
@@ -202,7 +206,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${name.padEnd(50)} ${cells.join(' ')} ${col(r.torch.toFixed(2))} ${ratio.toFixed(2).padStart(10)}  ${r.auto ? r.auto.reason : '(not an auto case)'}${ratio > 1.5 ? '  [> 1.5× torch]' : ''}\n`);
   }
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
-  process.stdout.write(`geometric mean best/torch ${geo.toFixed(2)}; ${ratios.filter((r) => r <= 1.5).length}/${ratios.length} within 1.5×; first-run session ms: ${Object.entries(rows).map(([k, r]) => `${k.split(' ')[0]} ${providers.map((p) => (r.sessionMs[p] ?? 0).toFixed(0)).join('/')}`).slice(0, 1).join('')}\n`);
+  process.stdout.write(`geometric mean best/torch ${geo.toFixed(2)}; ${ratios.filter((r) => r <= 1.5).length}/${ratios.length} within 1.5×\n`);
 }
 
 main().catch((e: unknown) => { process.stderr.write(`compute bench: ${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 1; });
