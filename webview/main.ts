@@ -113,7 +113,8 @@ function onMessage(m: HostMessage): void {
       }
       state.uri = m.file.uri;
       app.tensorCount = m.tensorCount;
-      title.textContent = `${m.file.name} — ${m.file.format}, ${m.tensorCount} tensor${m.tensorCount === 1 ? '' : 's'}`;
+      // an op's result is titled by its call alone: "interpolate(conv1.weight, size=6×6, bilinear)"
+      title.textContent = m.file.format === 'computed' ? m.file.name : `${m.file.name} — ${m.file.format}, ${m.tensorCount} tensor${m.tensorCount === 1 ? '' : 's'}`;
       title.title = m.file.path;
       summary.update(m.summary);
       content.update(m.content, m.optimizers);
