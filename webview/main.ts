@@ -52,6 +52,10 @@ const app: App = {
     showView('table');
     table.focus(name);
   },
+  filterTable: (filter) => {
+    showView('table');
+    table.setFilter(filter);
+  },
   copy: (text) => send({ type: 'copy', text }),
 };
 
@@ -109,7 +113,8 @@ function onMessage(m: HostMessage): void {
       }
       state.uri = m.file.uri;
       app.tensorCount = m.tensorCount;
-      title.textContent = `${m.file.name} — ${m.file.format}, ${m.tensorCount} tensor${m.tensorCount === 1 ? '' : 's'}`;
+      // an op's result is titled by its call alone: "interpolate(conv1.weight, size=6×6, bilinear)"
+      title.textContent = m.file.format === 'computed' ? m.file.name : `${m.file.name} — ${m.file.format}, ${m.tensorCount} tensor${m.tensorCount === 1 ? '' : 's'}`;
       title.title = m.file.path;
       summary.update(m.summary);
       content.update(m.content, m.optimizers);
@@ -126,7 +131,11 @@ function onMessage(m: HostMessage): void {
       table.focus(m.name);
       return;
     case 'allStats':
-      summary.allStatsProgress(m.done, m.total, m.finished);
+      summary.allStatsProgress(m.done, m.total, m.finished, m.suspicious ?? 0);
+      table.refresh();
+      return;
+    case 'showTable':
+      app.filterTable(m.filter);
       return;
     default: {
       const handler = handlers.get(m.requestId);

@@ -111,7 +111,10 @@ export type HostMessage =
   | { type: 'values'; requestId: number; values: SliceValues }
   | { type: 'error'; requestId: number; message: string }
   | { type: 'reveal'; name: string }
-  | { type: 'allStats'; done: number; total: number; finished: boolean };
+  /** `suspicious`: tensors flagged so far (rowStats.ts); the table's statistics columns changed */
+  | { type: 'allStats'; done: number; total: number; finished: boolean; suspicious?: number }
+  /** show the table with this filter (`flag:>0` after Compute All Statistics) */
+  | { type: 'showTable'; filter: string };
 
 // ---------------------------------------------------------------------------------------------------------------
 // validation (hand-written narrowing: no `any`, no trust)
@@ -186,7 +189,8 @@ export function parseHostMessage(x: unknown): HostMessage | null {
     case 'values': return isNat(x.requestId) && isObj(x.values) && isNumArray((x.values as Obj).shape) ? (x as unknown as HostMessage) : null;
     case 'error': return isNat(x.requestId) && isStr(x.message) ? (x as unknown as HostMessage) : null;
     case 'reveal': return isStr(x.name) ? (x as unknown as HostMessage) : null;
-    case 'allStats': return isNat(x.done) && isNat(x.total) && typeof x.finished === 'boolean' ? (x as unknown as HostMessage) : null;
+    case 'allStats': return isNat(x.done) && isNat(x.total) && typeof x.finished === 'boolean' && (x.suspicious === undefined || isNat(x.suspicious)) ? (x as unknown as HostMessage) : null;
+    case 'showTable': return isStr(x.filter) ? (x as unknown as HostMessage) : null;
     default: return null;
   }
 }

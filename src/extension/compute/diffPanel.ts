@@ -1,6 +1,7 @@
 /**
- * The Compare Checkpoints result as a sortable table in a webview: key problems first (missing, unexpected,
- * size and dtype mismatches), then one row per matched tensor. Built with textContent from a JSON payload in the
+ * The Compare Checkpoints result as a sortable table in a webview: which state dict was taken from each file
+ * (with a button to choose others), whether load_state_dict(strict=True) would succeed, key problems (missing,
+ * unexpected, size and dtype mismatches), then one row per matched tensor. Built with textContent from a JSON payload in the
  * page, under the same strict CSP as the inspector (nonce'd inline script, no strings from files in the markup).
  */
 import * as vscode from 'vscode';
@@ -17,13 +18,17 @@ function section(title, items) {
   if (!items.length) { root.append(el('p', '—', 'muted')); return; }
   const ul = el('ul'); for (const i of items) ul.append(el('li', i)); root.append(ul);
 }
+const vscode = acquireVsCodeApi();
 root.append(el('p', 'A (the model): ' + data.a, 'muted'), el('p', 'B (loaded into A as load_state_dict(strict=True) would): ' + data.b, 'muted'));
-if (data.alignment) {
-  const parts = [];
-  if (data.alignment.a) parts.push("removed '" + data.alignment.a + "' from A's keys");
-  if (data.alignment.b) parts.push("removed '" + data.alignment.b + "' from B's keys");
-  root.append(el('p', 'Key prefixes aligned (DataParallel/DDP): ' + parts.join(', ')));
-}
+const choice = el('div', undefined, 'choice');
+choice.append(el('p', 'A: ' + data.choice.a.text, 'choice-a'), el('p', 'B: ' + data.choice.b.text, 'choice-b'));
+const choose = el('button', 'Choose State Dicts…');
+choose.title = 'Pick the state dict inside each file and the key prefixes to remove';
+choose.addEventListener('click', () => vscode.postMessage({ type: 'choose' }));
+choice.append(choose);
+root.append(choice);
+const n = (k, one, many) => k + ' ' + (k === 1 ? one : many);
+root.append(el('p', data.strictOk ? 'load_state_dict(strict=True) would succeed' : 'load_state_dict(strict=True) would fail: ' + [n(data.missing.length, 'missing key', 'missing keys'), n(data.unexpected.length, 'unexpected key', 'unexpected keys'), n(data.shapeMismatch.length, 'size mismatch', 'size mismatches')].join(', '), data.strictOk ? 'verdict ok' : 'verdict fail'));
 section('Missing keys', data.missing);
 section('Unexpected keys', data.unexpected);
 section('Size mismatches', data.shapeMismatch.map(s => s.message));
@@ -68,11 +73,19 @@ th, td { text-align: left; padding: 2px 8px; border-bottom: 1px solid var(--vsco
 th { cursor: pointer; user-select: none; } th.sorted { text-decoration: underline; }
 td.num { text-align: right; font-family: var(--vscode-editor-font-family); }
 .muted { opacity: 0.7; }
+.choice { border-left: 3px solid var(--vscode-textLink-foreground); padding: 2px 8px; margin: 8px 0; }
+.choice p { margin: 2px 0; overflow-wrap: anywhere; }
+button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 3px 10px; cursor: pointer; }
+button:hover { background: var(--vscode-button-hoverBackground); }
+button:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+.verdict { font-weight: 600; }
+.verdict.fail { color: var(--vscode-errorForeground); }
 `;
 
-export function showDiffPanel(d: CheckpointDiff): vscode.WebviewPanel {
+/** Show a diff in a new panel, or in `panel` again after the user chose other state dicts. */
+export function showDiffPanel(d: CheckpointDiff, existing?: vscode.WebviewPanel): vscode.WebviewPanel {
   const title = `Compare: ${d.a.split(/[\\/]/).pop()} ↔ ${d.b.split(/[\\/]/).pop()}`;
-  const panel = vscode.window.createWebviewPanel('tensorscope.diff', title, vscode.ViewColumn.Active, { enableScripts: true, enableCommandUris: false, localResourceRoots: [] });
+  const panel = existing ?? vscode.window.createWebviewPanel('tensorscope.diff', title, vscode.ViewColumn.Active, { enableScripts: true, enableCommandUris: false, localResourceRoots: [] });
   const nonce = makeNonce();
   // JSON inside <script type="application/json">: escape '<' so no file-derived key can close the tag
   const payload = JSON.stringify(d).replace(/</g, '\\u003c');
