@@ -59,6 +59,11 @@ function describe(pids: number[]): string {
   }).join('\n  ');
 }
 
+/** code-server's pid, which start.sh writes while it serves (its process group has the same number) */
+function codeServerPid(): number | undefined {
+  try { return Number(readFileSync(path.join(state, 'code-server.pid'), 'utf8')) || undefined; } catch { return undefined; }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** the extension host's log lines that record Tensorscope's activation (code-server keeps them under ud/logs/) */
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     say(`VS Code answers on ${base} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    csPid = Number(readFileSync(path.join(state, 'code-server.pid'), 'utf8'));
+    csPid = codeServerPid();
 
     // 2. the workbench loads; a checkpoint from examples/ opens in the Tensorscope inspector and lists its tensors
     browser = await launchBrowser(tmp);
@@ -149,6 +154,7 @@ async function main(): Promise<void> {
   }
 
   // 4. stop it as Ctrl-C does (SIGINT to the foreground process group), then check nothing is left
+  csPid ??= codeServerPid();   // also when a step above failed: code-server may be running all the same
   try { process.kill(-pgid, 'SIGINT'); } catch { /* already gone */ }
   const groups = [pgid, ...(csPid ? [csPid] : [])];   // start.sh runs code-server in a process group of its own
   const deadline = Date.now() + 30_000;

@@ -37,7 +37,7 @@ fi
 #     node 24's own headers (npm_config_nodedir overrides a nodedir=/usr in ~/.npmrc, which would be node 20's)
 want="code-server@$TS_CS_VERSION @vscode/vsce@$TS_VSCE_VERSION"
 if [ "$(cat "$TS_CS_DIR/.installed" 2>/dev/null || true)" != "$want" ] || [ ! -f "$TS_CODE_SERVER" ]; then
-  echo "ensure-code-server: installing $want into $TS_CS_DIR (about 2-3 min the first time)"
+  echo "ensure-code-server: installing $want into $TS_CS_DIR (a few minutes: its native modules are compiled)"
   rm -rf "$TS_CS_DIR"; mkdir -p "$TS_CS_DIR"
   ( cd "$TS_CS_DIR" && echo '{"name":"tensorscope-code-server","private":true}' > package.json &&
     PATH="$(dirname "$TS_NODE24"):$PATH" npm_config_nodedir="$TS_NODE24_HEADERS" \
