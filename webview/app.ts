@@ -20,5 +20,7 @@ export interface App {
   openDetails(name: string): void;
   /** select a tensor in the table and scroll to it */
   showInTable(name: string): void;
+  /** show the table with this filter (`flag:>0`: the suspicious tensors) */
+  filterTable(filter: string): void;
   copy(text: string): void;
 }

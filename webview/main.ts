@@ -49,6 +49,10 @@ const app: App = {
     showView('table');
     table.focus(name);
   },
+  filterTable: (filter) => {
+    showView('table');
+    table.setFilter(filter);
+  },
   copy: (text) => host.note('copy', { text }),
 };
 
@@ -124,7 +128,11 @@ function onNote(m: HostNote<InspectorProtocol>): void {
       table.focus(m.body.name);
       return;
     case 'allStats':
-      summary.allStatsProgress(m.body.done, m.body.total, m.body.finished);
+      summary.allStatsProgress(m.body.done, m.body.total, m.body.finished, m.body.suspicious ?? 0);
+      table.refresh();
+      return;
+    case 'showTable':
+      app.filterTable(m.body.filter);
       return;
   }
 }

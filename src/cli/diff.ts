@@ -1,16 +1,35 @@
 /**
- * `tensorscope diff A B [--json] [--ep …]` — loading B into a model whose state dict is A, as
- * `load_state_dict` sees it: missing / unexpected keys, size and dtype mismatches, the `module.` prefix
- * aligned, then max_abs_diff / mae / cosine per matched tensor through the provider chain.
+ * `tensorscope diff A B [--json] [--ep …] [--a-key K] [--b-key K] [--strip P,…]` — loading B into a model whose
+ * state dict is A, as `load_state_dict(strict=True)` sees it: the state dict found inside each file (training
+ * checkpoints hold optimizer and callback state too), wrapper prefixes aligned, missing / unexpected keys, size
+ * and dtype mismatches, then max_abs_diff / mae / cosine per matched tensor through the provider chain.
  */
 import { openCheckpoint } from '../core/open';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
+import type { SideOptions } from '../compute/diffValues';
 import { diffCheckpoints } from '../compute/diffValues';
 
-const USAGE = 'usage: tensorscope diff A B [--json] [--ep cpu|webgpu|cuda]\n  A: the model\'s state dict (expected keys), B: the one being loaded\n';
+const USAGE = `usage: tensorscope diff A B [--json] [--ep cpu|webgpu|cuda] [--a-key K] [--b-key K] [--strip P,…]
+  A: the model's state dict (expected keys), B: the one being loaded
+  --a-key K, --b-key K   the state dict is the file's K (\`state_dict\`, \`model\`, …; '' = the whole file)
+                         instead of the one found
+  --strip P,…            remove these key prefixes (\`module.\`, \`model.\`, …) instead of detecting them;
+                         'none' removes nothing; --a-strip / --b-strip for one side
+`;
+
+const prefixList = (v: string): string[] => (v === 'none' || v === '' ? [] : v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => (p.endsWith('.') ? p : `${p}.`)));
+
+function sideOptions(options: Map<string, string[]>, side: 'a' | 'b'): SideOptions {
+  const o: SideOptions = {};
+  const key = options.get(`${side}-key`)?.at(-1);
+  if (key !== undefined) o.key = key;
+  const strip = options.get(`${side}-strip`)?.at(-1) ?? options.get('strip')?.at(-1);
+  if (strip !== undefined) o.strip = prefixList(strip);
+  return o;
+}
 
 export async function run(args: string[]): Promise<number> {
-  const a = parseArgs(args, ['ep']);
+  const a = parseArgs(args, ['ep', 'a-key', 'b-key', 'strip', 'a-strip', 'b-strip']);
   checkFlags(a, ['json', 'help']);
   if (a.flags.has('help') || a.positional.length !== 2) {
     process.stdout.write(USAGE);
@@ -20,13 +39,14 @@ export async function run(args: string[]): Promise<number> {
   const ca = await openCheckpoint(pa);
   const cb = await openCheckpoint(pb);
   try {
-    const d = await diffCheckpoints(ca, cb, providersFrom(a));
+    const d = await diffCheckpoints(ca, cb, providersFrom(a), { a: sideOptions(a.options, 'a'), b: sideOptions(a.options, 'b') });
     if (a.flags.has('json')) {
       process.stdout.write(JSON.stringify(d) + '\n');
       return 0;
     }
     const w = process.stdout;
-    if (d.alignment) w.write(`aligned key prefixes: removed '${d.alignment.a}' from A, '${d.alignment.b}' from B\n`);
+    w.write(`A: ${d.choice.a.text}\nB: ${d.choice.b.text}\n`);
+    w.write(d.strictOk ? 'load_state_dict(strict=True) would succeed\n' : `load_state_dict(strict=True) would fail: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatch${d.shapeMismatch.length === 1 ? '' : 'es'}\n`);
     w.write(`missing keys (${d.missing.length}): ${d.missing.join(', ') || '—'}\n`);
     w.write(`unexpected keys (${d.unexpected.length}): ${d.unexpected.join(', ') || '—'}\n`);
     for (const s of d.shapeMismatch) w.write(`${s.message}\n`);

@@ -4,7 +4,9 @@
  */
 import type { Checkpoint, TensorInfo } from '../core/model';
 import type { StateDictMatch } from '../core/diff';
-import { matchStateDicts } from '../core/diff';
+import { matchEntries } from '../core/diff';
+import type { LeftOut, StateDictSection } from '../core/stateDict';
+import { describeChoice, pickStateDict } from '../core/stateDict';
 import { readDense } from '../core/values';
 import { numelOf } from '../core/layout';
 import { toFloat32 } from './dense';
@@ -25,9 +27,37 @@ export interface TensorDiff {
   skipped?: string;
 }
 
+/** How one side's state dict was found in its file (a training checkpoint holds more than the model). */
+export interface SideChoice {
+  /** dotted key of the state dict in the file ('' = the top level) */
+  key: string;
+  /** true when the key was given (CLI --a-key/--b-key, the picker) rather than found */
+  requested: boolean;
+  /** wrapper prefix removed from every key ('' = none) */
+  removed: string;
+  /** tensors of the state dict */
+  tensors: number;
+  leftOut: LeftOut[];
+  /** every key that could hold the state dict, for a picker */
+  sections: StateDictSection[];
+  /** the choice in words: "state dict at `state_dict` (4 tensors), prefix `model.` removed; left out: 4 optimizer state" */
+  text: string;
+}
+
+/** What to compare when the automatic choice is not wanted. */
+export interface SideOptions {
+  /** dotted key of the state dict ('' = the top level) */
+  key?: string;
+  /** prefixes to remove from every key instead of detecting them ([] = none) */
+  strip?: string[];
+}
+
 export interface CheckpointDiff {
   a: string;
   b: string;
+  choice: { a: SideChoice; b: SideChoice };
+  /** whether `load_state_dict(b, strict=True)` into a model whose state dict is a would succeed */
+  strictOk: boolean;
   missing: string[];
   unexpected: string[];
   shapeMismatch: StateDictMatch<TensorInfo>['shapeMismatch'];
@@ -56,11 +86,28 @@ function buildDiffGraph(): Uint8Array {
 
 const NUMERIC = /^(float|bfloat|int|uint|bool)/;
 
-export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: readonly ProviderName[], opts: { chunkElements?: number; signal?: AbortSignal } = {}): Promise<CheckpointDiff> {
+export interface DiffOptions {
+  chunkElements?: number;
+  signal?: AbortSignal;
+  a?: SideOptions;
+  b?: SideOptions;
+}
+
+export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: readonly ProviderName[], opts: DiffOptions = {}): Promise<CheckpointDiff> {
   const dense = (c: Checkpoint) => c.tensors.filter((t) => t.layout === 'strided');
-  const m = matchStateDicts(dense(a), dense(b));
+  const pa = pickStateDict(dense(a), a.content, opts.a?.key);
+  const pb = pickStateDict(dense(b), b.content, opts.b?.key);
+  const strip = opts.a?.strip || opts.b?.strip ? { a: opts.a?.strip ?? [], b: opts.b?.strip ?? [] } : {};
+  const m = matchEntries(pa.entries, pb.entries, strip);
+  const side = (p: typeof pa, removed: string): SideChoice => ({
+    key: p.key, requested: p.requested, removed, tensors: p.entries.length, leftOut: p.leftOut, sections: p.sections,
+    text: describeChoice(p, removed),
+  });
   const out: CheckpointDiff = {
-    a: a.path, b: b.path, missing: m.missing, unexpected: m.unexpected, shapeMismatch: m.shapeMismatch,
+    a: a.path, b: b.path,
+    choice: { a: side(pa, m.alignment?.a ?? ''), b: side(pb, m.alignment?.b ?? '') },
+    strictOk: m.missing.length === 0 && m.unexpected.length === 0 && m.shapeMismatch.length === 0,
+    missing: m.missing, unexpected: m.unexpected, shapeMismatch: m.shapeMismatch,
     dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, sessionMs: 0, runMs: 0,
   };
   const chunk = chunkSize({ providers, chunkElements: opts.chunkElements });
@@ -101,7 +148,16 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: r
     }
     row.max_abs_diff = mad;
     row.mae = sad / numel;
-    row.cosine = spt / (Math.max(Math.sqrt(spp), 1e-8) * Math.max(Math.sqrt(stt), 1e-8));
+    row.cosine = cosineOf(spt, spp, stt);
   }
   return out;
+}
+
+/**
+ * Cosine similarity from partial sums, with torch's eps (1e-8) on each norm; two all-zero tensors are the
+ * same tensor, so 1 (torch's formula would give 0 there, which reads as "unrelated").
+ */
+export function cosineOf(dot: number, normSqA: number, normSqB: number): number {
+  if (normSqA === 0 && normSqB === 0) return 1;
+  return dot / (Math.max(Math.sqrt(normSqA), 1e-8) * Math.max(Math.sqrt(normSqB), 1e-8));
 }

@@ -6,11 +6,14 @@
  *   shape       keys in both with other shapes  (torch's "size mismatch for K: copying a param with shape … from
  *               checkpoint, the shape in current model is …")
  *   dtype       keys in both with the same shape and other dtypes (torch copies with a cast; reported here)
- * The `module.` prefix that DataParallel / DistributedDataParallel add is detected (on either side) and aligned
- * first, as `torch.nn.modules.utils.consume_prefix_in_state_dict_if_present` would; names are reported without it.
+ * Wrapper prefixes (`module.` of DataParallel/DDP, `_orig_mod.` of torch.compile, `model.` of a LightningModule)
+ * are detected on either side and aligned first, as `torch.nn.modules.utils.consume_prefix_in_state_dict_if_present`
+ * would; names are reported without them. Finding the state dict inside a training checkpoint is ./stateDict.ts.
  * Lists keep each side's key order (torch orders by module traversal, which a file does not record).
  */
 import type { DTypeName } from './dtype';
+import type { KeyedEntry } from './stateDict';
+import { stripPrefixes, wrapperChains } from './stateDict';
 
 export interface KeyedTensor {
   name: string;
@@ -41,30 +44,23 @@ export interface StateDictMatch<T extends KeyedTensor> {
   alignment: PrefixAlignment | null;
 }
 
-const PREFIXES = ['module.', '_orig_mod.', 'model.', 'state_dict.', 'model.module.', 'state_dict.module.', 'state_dict.model.'];
-
 function overlap(a: readonly string[], b: ReadonlySet<string>): number {
   let n = 0;
   for (const k of a) if (b.has(k)) n++;
   return n;
 }
 
-/** Prefixes every key of the list carries ('' always). */
-function candidates(keys: readonly string[]): string[] {
-  return ['', ...PREFIXES.filter((p) => keys.length > 0 && keys.every((k) => k.startsWith(p)))];
-}
-
 /**
- * The prefix alignment that makes the most keys match: a prefix carried by every key of a side
- * (`module.` from DataParallel/DDP, `_orig_mod.` from torch.compile, `model.`/`state_dict.` from a
- * checkpoint dict that wraps the state dict). Null when the keys match best as they are.
+ * The wrapper prefixes to remove so that the most keys match: a chain every key of a side carries
+ * (`module.` from DataParallel/DDP, `_orig_mod.` from torch.compile, `model.` from a LightningModule's
+ * `self.model`, or several: `model.module.`). Null when the keys match best as they are.
  */
 export function detectPrefix(aKeys: readonly string[], bKeys: readonly string[]): PrefixAlignment | null {
   let best: PrefixAlignment | null = null;
   let bestScore = overlap(aKeys, new Set(bKeys));
   let bestLength = 0;
-  for (const pa of candidates(aKeys)) {
-    for (const pb of candidates(bKeys)) {
+  for (const pa of wrapperChains(aKeys)) {
+    for (const pb of wrapperChains(bKeys)) {
       if (pa === pb) continue;
       const score = overlap(aKeys.map((k) => k.slice(pa.length)), new Set(bKeys.map((k) => k.slice(pb.length))));
       // on a tie, the alignment that removes more (`module.` too, as consume_prefix_in_state_dict_if_present)
@@ -80,11 +76,36 @@ export function detectPrefix(aKeys: readonly string[], bKeys: readonly string[])
 
 const torchSize = (s: readonly number[]): string => `torch.Size([${s.join(', ')}])`;
 
-export function matchStateDicts<T extends KeyedTensor>(a: readonly T[], b: readonly T[]): StateDictMatch<T> {
-  const alignment = detectPrefix(a.map((t) => t.name), b.map((t) => t.name));
-  const keyOf = (side: 'a' | 'b', name: string): string => (alignment ? name.slice(alignment[side].length) : name);
-  const aMap = new Map(a.map((t) => [keyOf('a', t.name), t]));
-  const bMap = new Map(b.map((t) => [keyOf('b', t.name), t]));
+export interface StripOptions {
+  /** prefixes to remove from a's keys instead of detecting them ([] = none) */
+  a?: readonly string[];
+  b?: readonly string[];
+}
+
+/** Match two state dicts given as tensors named by their keys (see matchEntries). */
+export function matchStateDicts<T extends KeyedTensor>(a: readonly T[], b: readonly T[], strip: StripOptions = {}): StateDictMatch<T> {
+  const entries = (list: readonly T[]) => list.map((t) => ({ key: t.name, tensor: t }));
+  return matchEntries(entries(a), entries(b), strip);
+}
+
+/**
+ * Match as `a_model.load_state_dict(b)` would, after removing the wrapper prefixes (detected, or as given in
+ * `strip`). Keys are reported without the removed prefixes.
+ */
+export function matchEntries<T extends KeyedTensor>(a: readonly KeyedEntry<T>[], b: readonly KeyedEntry<T>[], strip: StripOptions = {}): StateDictMatch<T> {
+  let alignment: PrefixAlignment | null;
+  let keyOf: (side: 'a' | 'b', key: string) => string;
+  if (strip.a || strip.b) {
+    const sa = strip.a ?? [];
+    const sb = strip.b ?? [];
+    alignment = { a: sa.join(''), b: sb.join('') };
+    keyOf = (side, key) => stripPrefixes(key, side === 'a' ? sa : sb);
+  } else {
+    alignment = detectPrefix(a.map((e) => e.key), b.map((e) => e.key));
+    keyOf = (side, key) => (alignment ? key.slice(alignment[side].length) : key);
+  }
+  const aMap = new Map(a.map((e) => [keyOf('a', e.key), e.tensor]));
+  const bMap = new Map(b.map((e) => [keyOf('b', e.key), e.tensor]));
   const res: StateDictMatch<T> = { missing: [], unexpected: [], shapeMismatch: [], dtypeMismatch: [], matched: [], alignment };
   for (const [key, ta] of aMap) {
     const tb = bMap.get(key);

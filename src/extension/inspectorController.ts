@@ -8,10 +8,11 @@ import { parseSlice, sliceView } from '../core/slice';
 import { buildRows, type TensorRow } from '../shared/rows';
 import { numelOf } from '../core/layout';
 import { computeSummary } from '../shared/summary';
-import { boundContent, mapOptimizerParams } from '../shared/content';
+import { boundContent, mapOptimizerParams, optimizerAliases, type OptimizerMap } from '../shared/content';
 import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, rowFilter, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
 import { shownColumns } from '../shared/columns';
+import { rowStatsOf } from '../shared/rowStats';
 import { INSPECTOR, PAGE_SIZE, type FirstPage, type InspectorFromHost, type InspectorProtocol, type SliceValues, type TablePage, type TensorDetails } from '../shared/protocol';
 import { hostNote, RequestServer, type Handlers, type RequestMessage } from '../shared/channel';
 import { errorMessage } from '../core/errors';
@@ -41,6 +42,8 @@ export const MAX_SIDE = 256;
 export class InspectorController {
   checkpoint: Checkpoint | null = null;
   rows: TensorRow[] = [];
+  /** optimizer state ids mapped to parameters, per optimizer of the file (Content view, table names) */
+  optimizers: OptimizerMap[] = [];
   generation = 0;
   private byName = new Map<string, number>();
   private cache: { key: string; items: TableItem[]; matched: number; filterError?: string } | null = null;
@@ -91,7 +94,8 @@ export class InspectorController {
     }
     const old = this.checkpoint;
     this.checkpoint = cp;
-    this.rows = buildRows(cp.tensors);
+    this.optimizers = mapOptimizerParams(cp.content, cp.tensors);
+    this.rows = buildRows(cp.tensors, optimizerAliases(this.optimizers, cp.tensors.map((t) => t.name)));
     this.byName = new Map(this.rows.map((r) => [r.name, r.index]));
     this.rowsChanged();
     this.statsCache.clear();
@@ -117,7 +121,7 @@ export class InspectorController {
       file: { uri: this.source.uri, path: this.path, name: this.displayName, format: cp.format, generation: this.generation },
       summary,
       content: boundContent(cp.content),
-      optimizers: mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name)),
+      optimizers: this.optimizers,
       tensorCount: cp.tensors.length,
       defaultGrouped: this.options.groupByModule ?? true,
       firstPage: this.firstPage(),
@@ -214,8 +218,27 @@ export class InspectorController {
     const generation = this.generation;
     const stats = await this.core.stats(t, { signal, onProgress });
     // a re-read of the file since: these belong to the old tensor
-    if (generation === this.generation) this.statsCache.set(name, stats);
+    if (generation === this.generation) {
+      this.statsCache.set(name, stats);
+      this.setRowStats(name, stats);
+    }
     return { name, stats };
+  }
+
+  /** Fill a row's statistics columns (rowStats.ts); the table shows them from its next page on. */
+  private setRowStats(name: string, stats: TensorStats): void {
+    const i = this.byName.get(name);
+    const row = i === undefined ? undefined : this.rows[i];
+    if (!row) return;
+    row.stats = rowStatsOf(stats, row.dtype);
+    // a sort or filter on a statistic must be recomputed; a column shows once some row has a value in it
+    this.cache = null;
+    if (shownColumns([row]).some((c) => !this.columns.includes(c))) this.rowsChanged();
+  }
+
+  /** Tensors flagged suspicious (rowStats.ts), in file order. */
+  suspicious(): string[] {
+    return this.rows.filter((r) => r.stats && r.stats.flags.length > 0).map((r) => r.name);
   }
 
   /** statistics of every tensor in turn (cancellable); `onProgress(done, total)` after each */
@@ -231,6 +254,7 @@ export class InspectorController {
         try {
           s = await this.core.stats(t, { signal });
           this.statsCache.set(t.name, s);
+          this.setRowStats(t.name, s);
         } catch (e) {
           if (signal.aborted) break;
           this.options.log?.('warn', `statistics of ${t.name}: ${errorMessage(e)}`);
@@ -299,8 +323,20 @@ export function narrowShape(shape: readonly number[], maxElements: number): numb
   return out;
 }
 
-/** A slice that gives a 2D picture: the last two dims whole, earlier dims at 0 (`[0, 0, :, :]`). */
+/**
+ * A slice that gives a 2D picture: the two largest dimensions whole, the others at 0 — the pair whose smaller
+ * side is longest, later dimensions on a tie: `[0, 0, :, :]` for a (64, 3, 7, 7) conv weight (its 7×7 kernel),
+ * `[:, :, 0, 0]` for a (128, 64, 1, 1) one (not one element).
+ */
 export function suggestSlice(shape: readonly number[]): string {
   if (shape.length <= 2) return `[${shape.map(() => ':').join(', ')}]`;
-  return `[${shape.map((_, i) => (i < shape.length - 2 ? '0' : ':')).join(', ')}]`;
+  let best: [number, number] = [shape.length - 2, shape.length - 1];
+  let bestSide = Math.min(shape[best[0]], shape[best[1]]);
+  for (let i = shape.length - 2; i >= 0; i--) {
+    for (let j = shape.length - 1; j > i; j--) {
+      const side = Math.min(shape[i], shape[j]);
+      if (side > bestSide) { best = [i, j]; bestSide = side; }
+    }
+  }
+  return `[${shape.map((_, i) => (best.includes(i) ? ':' : '0')).join(', ')}]`;
 }

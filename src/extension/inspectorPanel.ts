@@ -187,17 +187,22 @@ export class Inspector implements OpenInspector, vscode.Disposable {
           const r = await this.controller.computeAllStats(abort.signal, (done, n, name) => {
             progress.report({ increment: 100 / Math.max(n, 1), message: `${done}/${n} ${name}` });
             const now = Date.now();
-            if (now - lastPost > 200 || done === n) { lastPost = now; this.post(hostNote(INSPECTOR, 'allStats', { done, total: n, finished: false })); }
+            if (now - lastPost > 500 || done === n) { lastPost = now; this.post(hostNote(INSPECTOR, 'allStats', { done, total: n, finished: false, suspicious: this.controller.suspicious().length })); }
           });
-          this.post(hostNote(INSPECTOR, 'allStats', { done: r.done, total, finished: true }));
+          const suspicious = this.controller.suspicious();
+          this.post(hostNote(INSPECTOR, 'allStats', { done: r.done, total, finished: true, suspicious: suspicious.length }));
           const secs = ((Date.now() - t0) / 1000).toFixed(1);
-          log().info(`statistics of ${r.done}/${total} tensors of ${this.controller.path} in ${secs} s${abort.signal.aborted ? ' (cancelled)' : ''}`);
+          log().info(`statistics of ${r.done}/${total} tensors of ${this.controller.path} in ${secs} s${abort.signal.aborted ? ' (cancelled)' : ''}; ${suspicious.length} flagged${suspicious.length ? `: ${suspicious.slice(0, 20).join(', ')}` : ''}`);
           if (abort.signal.aborted) {
             void vscode.window.showInformationMessage(`Tensorscope: statistics cancelled after ${r.done} of ${total} tensors.`);
-          } else if (r.withNonFinite.length) {
-            void vscode.window.showWarningMessage(`Tensorscope: ${r.withNonFinite.length} tensor(s) hold NaN or Inf: ${r.withNonFinite.slice(0, 5).join(', ')}${r.withNonFinite.length > 5 ? ', …' : ''}`);
+          } else if (suspicious.length) {
+            const nonFinite = r.withNonFinite.length ? ` (${r.withNonFinite.length} with NaN or Inf)` : '';
+            // the statistics are in the table's columns; the message only points there
+            void vscode.window.showWarningMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; ${suspicious.length} suspicious${nonFinite}: ${suspicious.slice(0, 3).join(', ')}${suspicious.length > 3 ? ', …' : ''}`, 'Show Suspicious').then((choice) => {
+              if (choice) { this.reveal(); this.post(hostNote(INSPECTOR, 'showTable', { filter: 'flag:>0' })); }
+            });
           } else {
-            void vscode.window.showInformationMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; no NaN or Inf.`);
+            void vscode.window.showInformationMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; nothing suspicious (no NaN/Inf, all-zero, constant or exploding tensor). They are in the table's columns.`);
           }
         } finally {
           sub.dispose();

@@ -4,6 +4,8 @@
  * (webview/views/table.ts). Adding a column is one entry here (plus its field in `TensorRow` when the value is new).
  */
 import type { TensorRow } from './rows';
+import type { RowStats } from './rowStats';
+import { FLAG_WORDS, formatStat } from './rowStats';
 import { formatCount, formatShape } from './rows';
 import { formatBytes } from '../core/units';
 
@@ -46,6 +48,39 @@ function compareArrays(a: readonly number[], b: readonly number[]): number {
 }
 
 export const collator = new Intl.Collator('en', { numeric: true });
+
+/** A statistic's column: empty (and hidden) until statistics are computed; sorts and filters (`max:>1e4`) by value. */
+function statColumn<const Id extends string>(id: Id, label: string, title: string, pick: (s: RowStats) => number | null, format: (v: number | null) => string = formatStat) {
+  return {
+    id, label, title, width: '78px', numeric: true, mono: true, optional: true,
+    text: (r: TensorRow) => (r.stats ? format(pick(r.stats)) : ''),
+    tooltip: (r: TensorRow) => (r.stats ? String(pick(r.stats)) : 'not computed yet: Compute All Statistics'),
+    value: (r: TensorRow) => (r.stats ? pick(r.stats) : null),
+    filter: { key: id, match: 'substring' as const },
+  };
+}
+
+/** min, max, mean, std, NaN/Inf, zeros % and the suspicious-tensor flags (rowStats.ts). */
+function statColumns() {
+  return [
+    statColumn('min', 'min', 'smallest finite value', (s) => s.min),
+    statColumn('max', 'max', 'largest finite value', (s) => s.max),
+    statColumn('mean', 'mean', 'mean of the finite values', (s) => s.mean),
+    statColumn('std', 'std', 'standard deviation of the finite values (as torch.std)', (s) => s.std),
+    statColumn('naninf', 'NaN/Inf', 'elements that are NaN or ±Inf', (s) => s.nan + s.inf, (v) => (v === null ? '' : String(v))),
+    statColumn('zeros', 'zeros %', 'share of elements equal to 0', (s) => s.zerosPct, (v) => (v === null ? '' : `${Number(v.toFixed(1))}`)),
+    {
+      id: 'flags', label: 'Flags', title: `suspicious: ${Object.values(FLAG_WORDS).join(', ')} — filter with flag:nan, flag:dead, … or flag:>0 for any`,
+      width: 'minmax(90px, 1fr)', optional: true,
+      text: (r: TensorRow) => (r.stats ? r.stats.flags.join(' ') : ''),
+      tooltip: (r: TensorRow) => (r.stats ? (r.stats.flags.length ? r.stats.flags.map((f) => FLAG_WORDS[f]).join('; ') : 'nothing suspicious') : 'not computed yet: Compute All Statistics'),
+      cellClass: (r: TensorRow) => (r.stats?.flags.length ? 'flagged' : ''),
+      // sorts by the number of flags; `flag:>0` keeps the suspicious ones
+      value: (r: TensorRow) => (r.stats ? r.stats.flags.length : null),
+      filter: { key: 'flag', match: 'substring' as const },
+    },
+  ] as const;
+}
 
 const DEFS = columns([
   {
@@ -92,6 +127,7 @@ const DEFS = columns([
     id: 'bytes', label: 'Bytes', title: 'numel × element size (this tensor only)', width: '76px', numeric: true,
     text: (r) => formatBytes(r.bytes), tooltip: (r) => `${r.bytes} bytes`, value: (r) => r.bytes, filter: { key: 'bytes', match: 'exact' },
   },
+  ...statColumns(),
 ]);
 
 export type ColumnId = (typeof DEFS)[number]['id'];

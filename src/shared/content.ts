@@ -2,7 +2,8 @@
  * The Content view's extra knowledge: optimizer state entries mapped to parameter names
  * (`param_groups[*].params` order ↔ the model state dict's parameter order). Pure.
  */
-import type { JsonValue } from '../core/model';
+import type { JsonValue, TensorInfo } from '../core/model';
+import { dtypeInfo } from '../core/dtype';
 import { looksLikeParameter } from './summary';
 
 export interface OptimizerMap {
@@ -12,8 +13,12 @@ export interface OptimizerMap {
   modelPrefix: string;
   /** parameter id (as in `state` keys and `params` lists) → parameter name */
   names: Record<string, string>;
-  /** true when the number of ids equals the number of the model's parameters */
+  /** true when every id is mapped and every state tensor's shape (exp_avg, momentum_buffer, …) is its parameter's */
   exact: boolean;
+  /** ids whose state shape was checked against the parameter's (agreeing) */
+  checked: number;
+  /** floating-point tensors of the model passed over between parameters (buffers: `mask`, `running_var`, …) */
+  skipped: string[];
 }
 
 type JsonObject = { [key: string]: JsonValue };
@@ -48,16 +53,75 @@ export function findOptimizers(content: JsonValue, maxDepth = 6): Array<{ path: 
   return found;
 }
 
-/** Map each optimizer's parameter ids to the names of the model's parameters, in order. */
-export function mapOptimizerParams(content: JsonValue, tensorNames: readonly string[]): OptimizerMap[] {
+type ParamTensor = Pick<TensorInfo, 'name' | 'dtype' | 'shape' | 'isParameter'>;
+
+/**
+ * A tensor an optimizer can hold state for: floating point (parameters are; `kernel_size`-like integer buffers
+ * are not), and a parameter where the file says (a pickled module), else not a known buffer or training state.
+ */
+function canBeParameter(t: ParamTensor): boolean {
+  let kind: string;
+  try { kind = dtypeInfo(t.dtype).kind; } catch { return false; }
+  if (kind !== 'float' && kind !== 'complex') return false;
+  return looksLikeParameter(t);
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The shape of an id's per-parameter state (exp_avg, momentum_buffer, square_avg, …: the first non-scalar). */
+function stateShapes(content: JsonValue, path: string, byName: ReadonlyMap<string, ParamTensor>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  let opt: JsonValue | undefined = content;
+  for (const seg of path ? path.split('.') : []) opt = isObject(opt) ? opt[seg] : Array.isArray(opt) ? opt[Number(seg)] : undefined;
+  const state = isObject(opt) ? opt.state : undefined;
+  if (!isObject(state)) return out;
+  for (const [id, entry] of Object.entries(state)) {
+    if (!isObject(entry)) continue;
+    for (const v of Object.values(entry)) {
+      const t = isObject(v) && typeof v.$tensor === 'string' ? byName.get(v.$tensor) : undefined;
+      if (t && t.shape.length > 0) { out.set(id, [...t.shape]); break; }
+    }
+  }
+  return out;
+}
+
+/**
+ * Pair ids (param_groups order) with candidate parameters (file order) as torch pairs them with
+ * `model.parameters()`: in order, skipping a candidate whose shape is not the id's state shape (a float buffer
+ * the optimizer never saw). Null when some id finds no candidate.
+ */
+function alignByShape(ids: readonly number[], names: readonly string[], shapeOf: (name: string) => readonly number[], shapes: ReadonlyMap<string, number[]>): { names: string[]; checked: number; skipped: string[] } | null {
+  const out: string[] = [];
+  const skipped: string[] = [];
+  let checked = 0;
+  let j = 0;
+  for (const id of ids) {
+    const want = shapes.get(String(id));
+    while (j < names.length && want && !sameShape(shapeOf(names[j]), want)) skipped.push(names[j++]);
+    if (j >= names.length) return null;
+    if (want) checked++;
+    out.push(names[j++]);
+  }
+  return { names: out, checked, skipped };
+}
+
+/**
+ * Map each optimizer's parameter ids to the names of the model's parameters: the k-th id of `param_groups`
+ * is the k-th tensor of `model.parameters()`, which the file gives as its floating-point parameters in order;
+ * the state's shapes (exp_avg, momentum_buffer) check, and where needed steer, the pairing.
+ */
+export function mapOptimizerParams(content: JsonValue, tensors: readonly ParamTensor[]): OptimizerMap[] {
   const optimizers = findOptimizers(content);
   if (!optimizers.length) return [];
   const optPaths = optimizers.map((o) => o.path);
-  // candidate models: tensors grouped by their first segment, excluding the optimizer sections
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const shapeOf = (name: string): readonly number[] => byName.get(name)?.shape ?? [];
+  // candidate models: parameters grouped by their first segment, excluding the optimizer sections
   const groups = new Map<string, string[]>();
-  for (const name of tensorNames) {
+  for (const t of tensors) {
+    const name = t.name;
     if (optPaths.some((p) => (p === '' ? false : name === p || name.startsWith(`${p}.`)))) continue;
-    if (!looksLikeParameter({ name, dtype: 'float32' })) continue;
+    if (!canBeParameter(t)) continue;
     const dot = name.indexOf('.');
     const top = dot > 0 ? name.slice(0, dot) : '';
     const list = groups.get(top) ?? [];
@@ -66,20 +130,53 @@ export function mapOptimizerParams(content: JsonValue, tensorNames: readonly str
   }
   // a root-level state dict (`{"conv.weight": …}`) has many first segments; treat the whole set as one model
   const candidates: Array<{ prefix: string; names: string[] }> = [];
-  for (const [prefix, names] of groups) candidates.push({ prefix, names });
-  const all = [...groups.values()].flat();
-  candidates.push({ prefix: '', names: all });
+  for (const [prefix, names] of groups) if (prefix !== '') candidates.push({ prefix, names });
+  candidates.push({ prefix: '', names: [...groups.values()].flat() });
   return optimizers.map((o) => {
-    const wanted = new Set(o.ids).size;
-    const exact = candidates.find((c) => c.names.length === wanted && c.prefix !== '') ?? candidates.find((c) => c.names.length === wanted);
-    const chosen = exact ?? candidates.filter((c) => c.prefix !== '').sort((a, b) => b.names.length - a.names.length)[0] ?? candidates[candidates.length - 1];
-    // ids are assigned in param_groups order: the k-th distinct id ↔ the k-th parameter
+    const ids: number[] = [];
+    for (const id of o.ids) if (!ids.includes(id)) ids.push(id);
+    const shapes = stateShapes(content, o.path, byName);
+    let best: { prefix: string; names: string[]; checked: number; exact: boolean; skipped: string[] } | null = null;
+    for (const c of candidates) {
+      const a = alignByShape(ids, c.names, shapeOf, shapes);
+      if (!a) continue;
+      const exact = a.checked === ids.length;
+      const better = !best || Number(exact) > Number(best.exact) || (exact === best.exact && a.checked > best.checked)
+        || (exact === best.exact && a.checked === best.checked && c.names.length === ids.length && best.names.length !== ids.length);
+      if (better) best = { prefix: c.prefix, names: a.names, checked: a.checked, exact, skipped: a.skipped };
+    }
     const names: Record<string, string> = {};
-    const seen: number[] = [];
-    for (const id of o.ids) if (!seen.includes(id)) seen.push(id);
-    seen.forEach((id, k) => { if (k < chosen.names.length) names[String(id)] = chosen.names[k]; });
-    return { path: o.path, modelPrefix: chosen.prefix, names, exact: exact !== undefined };
+    if (!best) {
+      // no candidate fits the shapes: plain order over the largest model, said to be approximate
+      const c = candidates.filter((x) => x.prefix !== '').sort((x, y) => y.names.length - x.names.length)[0] ?? candidates[candidates.length - 1];
+      ids.forEach((id, k) => { if (k < c.names.length) names[String(id)] = c.names[k]; });
+      return { path: o.path, modelPrefix: c.prefix, names, exact: false, checked: 0, skipped: [] };
+    }
+    ids.forEach((id, k) => { names[String(id)] = best.names[k]; });
+    return { path: o.path, modelPrefix: best.prefix, names, exact: best.exact, checked: best.checked, skipped: best.exact ? best.skipped : [] };
   });
+}
+
+/**
+ * Display names for optimizer state tensors, by parameter: `optimizer_states.0.state.2.exp_avg` →
+ * `optimizer_states.0.state[conv1.lin.weight].exp_avg` (the parameter named without its model prefix).
+ */
+export function optimizerAliases(maps: readonly OptimizerMap[], names: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of maps) {
+    const stateDot = m.path ? `${m.path}.state.` : 'state.';
+    for (const name of names) {
+      if (!name.startsWith(stateDot)) continue;
+      const rest = name.slice(stateDot.length);
+      const dot = rest.indexOf('.');
+      const id = dot < 0 ? rest : rest.slice(0, dot);
+      const param = m.names[id];
+      if (param === undefined) continue;
+      const short = m.modelPrefix && param.startsWith(`${m.modelPrefix}.`) ? param.slice(m.modelPrefix.length + 1) : param;
+      out.set(name, `${stateDot.slice(0, -1)}[${short}]${dot < 0 ? '' : rest.slice(dot)}`);
+    }
+  }
+  return out;
 }
 
 /**

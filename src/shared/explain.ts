@@ -12,6 +12,11 @@ export interface StrideExplanation {
   notes: string[];
   /** the strides a contiguous tensor of this shape would have */
   contiguousStride: number[];
+  /**
+   * dims whose stride differs from `contiguousStride` where that cannot matter (size 1: the stride is never
+   * stepped; or an empty tensor): torch's is_contiguous() ignores them
+   */
+  unusedStrideDims: number[];
   /** whether `.view(-1)` works (torch's computeStride); null for sparse / no strides */
   flatViewWorks: boolean | null;
   /** the order of dims from outermost to innermost in memory (by stride), when it is a permutation of a dense layout */
@@ -32,7 +37,7 @@ export function explainStrides(shape: readonly number[], stride: readonly number
   const cstride = contiguousStrides(shape);
   const extent = layout === 'strided' && stride.length === shape.length ? storageExtent(shape, stride, storageOffset) : null;
   if (layout !== 'strided' || stride.length !== shape.length) {
-    return { verdict: `${layout} layout (no strides)`, notes: ['Sparse tensors store indices and values as separate component tensors; see those for their layout.'], contiguousStride: cstride, flatViewWorks: null, permutation: null, extent: null };
+    return { verdict: `${layout} layout (no strides)`, notes: ['Sparse tensors store indices and values as separate component tensors; see those for their layout.'], contiguousStride: cstride, unusedStrideDims: [], flatViewWorks: null, permutation: null, extent: null };
   }
   const numel = numelOf(shape);
   // the verdict refines the Layout column's kind (same function), never contradicts it
@@ -42,9 +47,17 @@ export function explainStrides(shape: readonly number[], stride: readonly number
   let verdict: string;
   let permutation: number[] | null = null;
 
+  const unusedStrideDims = shape.map((d, i) => (stride[i] !== cstride[i] && (d === 1 || numel === 0) ? i : -1)).filter((i) => i >= 0);
   if (kind === 'contiguous') {
     verdict = 'contiguous';
-    notes.push(`Row-major: the last dimension is adjacent in memory; strides ${fmt(stride)} are those of a fresh tensor of this shape.`);
+    if (unusedStrideDims.length === 0) {
+      notes.push(`Row-major: the last dimension is adjacent in memory; strides ${fmt(stride)} are those of a fresh tensor of this shape.`);
+    } else if (numel === 0) {
+      notes.push(`Empty (no elements): contiguous whatever its strides ${fmt(stride)}; a fresh tensor of this shape would have ${fmt(cstride)}.`);
+    } else {
+      const dims = unusedStrideDims;
+      notes.push(`Row-major: the last dimension is adjacent in memory. Strides ${fmt(stride)} differ from a fresh tensor's ${fmt(cstride)} only in dimension${dims.length > 1 ? 's' : ''} ${dims.join(', ')} of size 1, whose stride is never used to step (there is only index 0), so torch's \`is_contiguous()\` ignores ${dims.length > 1 ? 'them' : 'it'}: still contiguous, \`.view()\` works. Such strides come from \`unsqueeze\`, slicing or \`permute\` of size-1 dimensions, or from channels_last tensors with 1×1 spatial size.`);
+    }
   } else {
     const reasons: string[] = [];
     const broadcast = shape.map((d, i) => (stride[i] === 0 && d > 1 ? i : -1)).filter((i) => i >= 0);
@@ -102,7 +115,7 @@ export function explainStrides(shape: readonly number[], stride: readonly number
       notes.push(`Touches storage elements ${extent.first}…${extent.last} of ${storageNumel}; the rest of the storage belongs to other views or was saved without \`.clone()\`.`);
     }
   }
-  return { verdict, notes, contiguousStride: cstride, flatViewWorks: numel > 0 ? flat : true, permutation, extent };
+  return { verdict, notes, contiguousStride: cstride, unusedStrideDims, flatViewWorks: numel > 0 ? flat : true, permutation, extent };
 }
 
 /** Whether `.view(newShape)` works for this tensor; `-1` is inferred. Returns the resulting strides or an error line. */

@@ -129,7 +129,10 @@ export const INSPECTOR = defineProtocol({
     fatal: obj({ file: str(), message: str(100_000) }),
     /** show this tensor (a hover's or a command's link) */
     reveal: obj({ name: str() }),
-    allStats: obj({ done: nat(), total: nat(), finished: bool() }),
+    /** `suspicious`: tensors flagged so far (rowStats.ts); the table's statistics columns changed */
+    allStats: obj({ done: nat(), total: nat(), finished: bool(), suspicious: opt(nat()) }),
+    /** show the table with this filter (`flag:>0` after Compute All Statistics) */
+    showTable: obj({ filter: str(1000) }),
   },
 });
 export type InspectorProtocol = typeof INSPECTOR;
@@ -159,6 +162,8 @@ export const COMPARE = defineProtocol({
     getReport: { params: obj({}), result: hostData<CheckpointDiff>() },
   },
   fromView: {
+    /** the user asks to pick the state dict inside each file and the prefixes to remove */
+    choose: obj({}),
     log: obj({ level: oneOf('info', 'warn', 'error'), message: str(100_000) }),
   },
   toView: {

@@ -5,11 +5,14 @@
 import type { TensorInfo } from '../core/model';
 import { dtypeInfo } from '../core/dtype';
 import { layoutKind, numelOf, type LayoutKind } from '../core/layout';
+import type { RowStats } from './rowStats';
 
 export interface TensorRow {
   /** index into `Checkpoint.tensors` (stable for one load of the file) */
   index: number;
   name: string;
+  /** what the table shows instead of the name: optimizer state by parameter (`optimizer.state[fc.weight].exp_avg`) */
+  alias?: string;
   dtype: string;
   shape: number[];
   stride: number[];
@@ -31,14 +34,16 @@ export interface TensorRow {
   numpyDtype?: string;
   /** quantization scheme, for quantized tensors */
   quant?: string;
+  /** statistics, once computed (Compute All Statistics, or the Details view) */
+  stats?: RowStats;
 }
 
 function elementBytes(dtype: TensorInfo['dtype']): number {
   try { return dtypeInfo(dtype).itemSize; } catch { return 0; }
 }
 
-/** Rows for every tensor of a checkpoint, with storage-sharing counts. */
-export function buildRows(tensors: readonly TensorInfo[]): TensorRow[] {
+/** Rows for every tensor of a checkpoint, with storage-sharing counts; `aliases` name → display name. */
+export function buildRows(tensors: readonly TensorInfo[], aliases?: ReadonlyMap<string, string>): TensorRow[] {
   const sharing = new Map<string, number>();
   for (const t of tensors) if (t.storage) sharing.set(t.storage.key, (sharing.get(t.storage.key) ?? 0) + 1);
   return tensors.map((t, index) => {
@@ -61,6 +66,8 @@ export function buildRows(tensors: readonly TensorInfo[]): TensorRow[] {
     };
     if (t.numpy && t.numpyDtype) row.numpyDtype = t.numpyDtype;
     if (t.quant) row.quant = t.quant.scheme;
+    const alias = aliases?.get(t.name);
+    if (alias !== undefined) row.alias = alias;
     return row;
   });
 }

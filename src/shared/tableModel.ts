@@ -102,7 +102,7 @@ export function rowFilter(filter: string, defs: readonly ColumnDef[] = COLUMNS):
   const byName = namePattern(name);
   const tests = terms.map(termMatcher);
   return {
-    test: (row) => tests.every((t) => t(row)) && byName.test(row.name),
+    test: (row) => tests.every((t) => t(row)) && (byName.test(row.name) || (row.alias !== undefined && byName.test(row.alias))),
     error: byName.error,
   };
 }
@@ -139,17 +139,17 @@ export function visibleItems(rows: readonly TensorRow[], query: TableQuery): Tab
     const { column, descending } = query.sort;
     kept = kept.sort((a, b) => compareRows(a, b, column, descending));
   }
-  if (!query.grouped) return kept.map((row) => ({ kind: 'tensor', depth: 0, label: row.name, row }));
+  if (!query.grouped) return kept.map((row) => ({ kind: 'tensor', depth: 0, label: row.alias ?? row.name, row }));
 
   const root = newNode('', 0);
   for (let order = 0; order < kept.length; order++) {
     const row = kept[order];
-    const name = row.name;
+    const name = row.alias === undefined ? row.name : aliasPath(row.alias);
     let node = root;
     node.count++; node.numel += row.numel; node.bytes += row.bytes;
     let start = 0;
     for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', start)) {
-      const key = name.slice(start, dot);
+      const key = name.slice(start, dot).replace(/\u0000/g, '.');
       let child = node.children.get(key);
       if (!child) {
         child = newNode(node.prefix ? `${node.prefix}.${key}` : key, order);
@@ -159,7 +159,7 @@ export function visibleItems(rows: readonly TensorRow[], query: TableQuery): Tab
       node.count++; node.numel += row.numel; node.bytes += row.bytes;
       start = dot + 1;
     }
-    node.tensors.push({ row, label: name.slice(start), order });
+    node.tensors.push({ row, label: name.slice(start).replace(/\u0000/g, '.'), order });
   }
 
   const collapsed = new Set(query.collapsed);
@@ -200,10 +200,18 @@ export function visibleItems(rows: readonly TensorRow[], query: TableQuery): Tab
 export function allGroupPrefixes(rows: readonly TensorRow[]): string[] {
   const set = new Set<string>();
   for (const r of rows) {
-    const parts = r.name.split('.');
+    const parts = (r.alias === undefined ? r.name : aliasPath(r.alias)).split('.').map((p) => p.replace(/\u0000/g, '.'));
     for (let i = 1; i < parts.length; i++) set.add(parts.slice(0, i).join('.'));
   }
   return [...set];
+}
+
+/**
+ * An alias's group path: `opt.state[conv1.weight].exp_avg` groups as opt › state › [conv1.weight] › exp_avg, so
+ * the dots inside brackets are not separators (kept as NUL until shown).
+ */
+function aliasPath(alias: string): string {
+  return alias.replace(/\[[^\]]*\]/g, (m) => `.${m.replace(/\./g, '\u0000')}`);
 }
 
 /** One page of items; `start` is clamped to the list. */

@@ -261,7 +261,7 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     await contextMenu(page, 'ddp_resnet.pt', 'Compare Checkpoint with Selected', { shotName: 'compute-09-menu' });
     const diff = await webviewFrame(page, '#root table th[data-key="max_abs_diff"]', { timeoutMs: 60_000 });
     const text = (await diff.locator('#root').textContent()) ?? '';
-    assert.match(text, /Key prefixes aligned \(DataParallel\/DDP\): removed 'module\.' from B's keys/);
+    assert.match(text, /B: state dict at the top level \(\d+ tensors\), prefix `module\.` removed/);
     assert.match(text, new RegExp(`Missing keys \\(${expected.missing.length}\\)`));
     for (const k of expected.missing) assert.ok(text.includes(k), `missing ${k} listed`);
     assert.match(text, new RegExp(`Unexpected keys \\(${expected.unexpected.length}\\)`));

@@ -32,7 +32,7 @@ test('providers parse with the default chain', () => {
 test('state dict matching: prefix detection and torch categories', () => {
   const f = (name: string, shape: number[], dtype: 'float32' | 'float64' = 'float32') => ({ name, shape, dtype });
   assert.deepEqual(detectPrefix(['module.a', 'module.b'], ['a', 'b']), { a: 'module.', b: '' });
-  assert.deepEqual(detectPrefix(['a', 'b'], ['state_dict.module.a', 'state_dict.module.b']), { a: '', b: 'state_dict.module.' });
+  assert.deepEqual(detectPrefix(['a', 'b'], ['_orig_mod.module.a', '_orig_mod.module.b']), { a: '', b: '_orig_mod.module.' });
   assert.equal(detectPrefix(['a'], ['a']), null);
   assert.deepEqual(detectPrefix(['module.a', 'module.b'], ['model.module.a', 'model.module.b']), { a: 'module.', b: 'model.module.' });
   const m = matchStateDicts([f('module.w', [2, 3]), f('module.b', [3]), f('module.gone', [1])], [f('w', [3, 2]), f('b', [3], 'float64'), f('new', [1])]);

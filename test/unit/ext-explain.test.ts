@@ -57,6 +57,23 @@ test('slices are bounded for display, and a 2D slice is suggested', () => {
   assert.deepEqual(narrowShape([100000], 4096), [4096]);
   assert.ok(narrowShape([300, 300], 16384).reduce((a, b) => a * b) <= 16384);
   assert.equal(suggestSlice([64, 3, 7, 7]), '[0, 0, :, :]');
+  // a 1×1 conv weight: the two large dimensions, not one element
+  assert.equal(suggestSlice([128, 64, 1, 1]), '[:, :, 0, 0]');
+  assert.equal(suggestSlice([32, 512, 2, 2]), '[:, :, 0, 0]');
+  assert.equal(suggestSlice([1, 3, 224, 224]), '[0, 0, :, :]');
+  assert.equal(suggestSlice([5, 1, 4]), '[:, 0, :]');
   assert.equal(suggestSlice([5, 4]), '[:, :]');
   assert.equal(suggestSlice([]), '[]');
+});
+
+test('contiguous with other strides in size-1 dimensions: said why, not flagged', () => {
+  // a (128, 64, 1, 1) conv weight in channels_last: strides (64, 1, 64, 64), contiguous as torch says
+  const e = explainStrides([128, 64, 1, 1], [64, 1, 64, 64], 0, 128 * 64);
+  assert.equal(e.verdict, 'contiguous');
+  assert.deepEqual(e.contiguousStride, [64, 1, 1, 1]);
+  assert.deepEqual(e.unusedStrideDims, [2, 3]);
+  assert.match(e.notes[0], /differ from a fresh tensor's \(64, 1, 1, 1\) only in dimensions 2, 3 of size 1, whose stride is never used/);
+  const plain = explainStrides([2, 3], [3, 1], 0, 6);
+  assert.deepEqual(plain.unusedStrideDims, []);
+  assert.match(plain.notes[0], /are those of a fresh tensor/);
 });

@@ -10,8 +10,10 @@ test('summary: counts, parameters, bytes by dtype and device', () => {
   assert.equal(s.tensorCount, 7);
   assert.equal(s.storageCount, 5);
   assert.equal(s.fileName, 'sample.pt');
-  // parameters: conv.weight 24 + conv.bias 2 + fc.weight 12 + fc_t 12 + <img…> 2; not running_mean, not optimizer state
-  assert.equal(s.parameterCount, 52);
+  // parameters: the state dict at `model`: conv.weight 24 + conv.bias 2 + fc.weight 12 + fc_t 12; not running_mean,
+  // not optimizer state, not the tensor beside the model
+  assert.equal(s.parameterCount, 50);
+  assert.deepEqual(s.notParameters.map((r) => [r.what, r.tensors, r.elements]), [['buffers', 1, 2], ['optimizer state', 1, 24], ['`<img src=x onerror=alert(1)>`', 1, 2]]);
   assert.equal(s.elementCount, 24 + 2 + 2 + 12 + 12 + 24 + 2);
   assert.deepEqual(s.byDtype, [{ key: 'float32', tensors: 7, bytes: 96 + 8 + 48 + 8 + 96 }]);
   assert.equal(s.warnings.length, 0);
@@ -28,7 +30,8 @@ test('summary warnings: unsafe globals, module. prefix, CUDA storages, wasted vi
       tensor('module.fc.bias', [2], f32Storage('data/1', [1, 2])),
     ],
     globals: [{ name: 'numpy.core.multiarray._reconstruct', count: 1, unsafe: true }, { name: 'collections.OrderedDict', count: 1, unsafe: false }],
-    warnings: ['a reader note'],
+    // the reader's own notes on the same two facts (src/core/naming.ts) are said once, by the summary
+    warnings: ['a reader note', "2 of 2 tensor names carry the 'module.' prefix of DataParallel/DistributedDataParallel; strip it before load_state_dict into a plain model", "1 storage was saved from cuda:0; torch.load needs map_location='cpu' on a machine without that GPU"],
   };
   const s = computeSummary(cp);
   const kinds = s.warnings.map((w) => w.kind).sort();
@@ -42,13 +45,13 @@ test('summary warnings: unsafe globals, module. prefix, CUDA storages, wasted vi
 test('optimizer state entries map to parameter names by order', () => {
   const cp = sampleCheckpoint();
   assert.deepEqual(findOptimizers(cp.content).map((o) => o.path), ['optimizer']);
-  const maps = mapOptimizerParams(cp.content, cp.tensors.map((t) => t.name));
+  const maps = mapOptimizerParams(cp.content, cp.tensors);
   assert.equal(maps.length, 1);
   assert.equal(maps[0].modelPrefix, 'model');
   assert.equal(maps[0].names['0'], 'model.conv.weight');
   assert.equal(maps[0].names['1'], 'model.conv.bias');
   assert.equal(maps[0].names['2'], 'model.fc.weight');
-  assert.equal(maps[0].exact, false); // 3 ids, but the model has 4 parameter-like tensors (fc_t)
+  assert.equal(maps[0].exact, false); // only id 0 has state to check a shape against
 });
 
 test('Lightning layout: state_dict + optimizer_states list', () => {
@@ -57,10 +60,11 @@ test('Lightning layout: state_dict + optimizer_states list', () => {
     state_dict: { 'net.w': { $tensor: 'state_dict.net.w' } },
     optimizer_states: [{ state: {}, param_groups: [{ params: [0, 1] }] }],
   };
-  const maps = mapOptimizerParams(content, ['state_dict.net.w', 'state_dict.net.b', 'state_dict.bn.running_var']);
+  const t = (name: string) => ({ name, dtype: 'float32' as const, shape: [2] });
+  const maps = mapOptimizerParams(content, [t('state_dict.net.w'), t('state_dict.net.b'), t('state_dict.bn.running_var')]);
   assert.equal(maps[0].path, 'optimizer_states.0');
   assert.deepEqual(maps[0].names, { 0: 'state_dict.net.w', 1: 'state_dict.net.b' });
-  assert.equal(maps[0].exact, true);
+  assert.equal(maps[0].exact, false); // no state: no shape confirms the order
 });
 
 test('content is bounded before it travels to the webview', async () => {
@@ -75,4 +79,38 @@ test('content is bounded before it travels to the webview', async () => {
   assert.equal(list.length, 501);
   assert.deepEqual(list[500], { $more: 500 });
   assert.equal(b.epoch, 1);
+});
+
+test('summary: a training checkpoint counts what model.parameters() counts, and names the rest', () => {
+  const st = (n: number) => f32Storage(`s${n}`, Array.from({ length: n }, () => 1));
+  const cp: Checkpoint = {
+    ...sampleCheckpoint(),
+    tensors: [
+      tensor('state_dict.conv.weight', [2, 3], st(6)), tensor('state_dict.bn.running_var', [2], st(2)),
+      tensor('state_dict.bn.num_batches_tracked', [], null, { dtype: 'int64' }),
+      tensor('best_acc1', [], st(1)), tensor('optimizer.state.0.exp_avg', [2, 3], st(6)),
+    ],
+    content: { state_dict: { 'conv.weight': { $tensor: 'state_dict.conv.weight' } }, best_acc1: { $tensor: 'best_acc1' }, optimizer: { state: {}, param_groups: [] } },
+  };
+  const s = computeSummary(cp);
+  assert.equal(s.parameterCount, 6);
+  assert.deepEqual(s.notParameters.map((r) => [r.what, r.tensors, r.elements]), [['buffers', 2, 3], ['`best_acc1`', 1, 1], ['optimizer state', 1, 6]]);
+});
+
+test('summary: a file that records its parameters (pickled module, TorchScript) counts those only', () => {
+  const cp: Checkpoint = {
+    ...sampleCheckpoint(),
+    format: 'torchscript',
+    tensors: [tensor('lin.weight', [4, 2], null, { isParameter: true }), tensor('stft.forward_basis_buffer', [3, 5], null)],
+    content: { $class: '__torch__.Net', state_dict: {} },
+    globals: [{ name: '__torch__.Net', count: 1, unsafe: true }, { name: 'torch.jit._pickle.build_intlist', count: 2, unsafe: true }, { name: 'os.system', count: 1, unsafe: true }],
+  };
+  const s = computeSummary(cp);
+  assert.equal(s.parameterCount, 8);
+  assert.deepEqual(s.notParameters.map((r) => [r.what, r.elements]), [['buffers', 15]]);
+  const ts = s.warnings.find((w) => w.kind === 'torchscript');
+  assert.match(ts?.text ?? '', /torch\.jit\.load\(path\).*Its 2 globals are TorchScript's own/);
+  const unsafe = s.warnings.find((w) => w.kind === 'unsafe-globals');
+  assert.match(unsafe?.text ?? '', /outside TorchScript's own: torch\.jit\.load would resolve 1 global \(os\.system\)/);
+  assert.deepEqual(s.globals.map((g) => g.own === true), [true, true, false]);
 });

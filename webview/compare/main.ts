@@ -5,7 +5,7 @@
  * report gains is one line here. Text nodes only: keys from files never become markup.
  */
 import { h, clear } from '../dom';
-import { registerToolkit } from '../ui/toolkit';
+import { button, registerToolkit } from '../ui/toolkit';
 import { cell, headerCell, nextSort, type SortState } from '../ui/columns';
 import { connect } from '../channel';
 import { COMPARE, type CompareProtocol } from '../../src/shared/protocol';
@@ -21,14 +21,20 @@ type Row = TensorDiff & { readonly index: number };
 const FACTS: ReadonlyArray<(d: Report) => string | null> = [
   (d) => `A (the model): ${d.a}`,
   (d) => `B (loaded into A as load_state_dict(strict=True) would): ${d.b}`,
-  (d) => {
-    if (!d.alignment) return null;
-    const parts: string[] = [];
-    if (d.alignment.a) parts.push(`removed '${d.alignment.a}' from A's keys`);
-    if (d.alignment.b) parts.push(`removed '${d.alignment.b}' from B's keys`);
-    return `Key prefixes aligned (DataParallel/DDP): ${parts.join(', ')}`;
-  },
 ];
+
+const count = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
+
+/** the state dict taken from each file (with the button to choose others), then load_state_dict's verdict */
+function choiceBox(d: Report): HTMLElement[] {
+  const box = h('div', { class: 'choice' },
+    h('p', { class: 'choice-a' }, `A: ${d.choice.a.text}`),
+    h('p', { class: 'choice-b' }, `B: ${d.choice.b.text}`),
+    button('Choose State Dicts…', () => host.note('choose', {}), { title: 'Pick the state dict inside each file and the key prefixes to remove', id: 'choose' }));
+  const verdict = d.strictOk ? 'load_state_dict(strict=True) would succeed'
+    : `load_state_dict(strict=True) would fail: ${[count(d.missing.length, 'missing key', 'missing keys'), count(d.unexpected.length, 'unexpected key', 'unexpected keys'), count(d.shapeMismatch.length, 'size mismatch', 'size mismatches')].join(', ')}`;
+  return [box, h('p', { class: `verdict ${d.strictOk ? 'ok' : 'fail'}`, attrs: { id: 'verdict' } }, verdict)];
+}
 
 /** the key problems, each a titled list */
 const SECTIONS: ReadonlyArray<{ id: string; title: string; items: (d: Report) => string[] }> = [
@@ -71,6 +77,7 @@ function render(d: Report): void {
     const line = fact(d);
     if (line !== null) root.append(h('p', { class: 'muted' }, line));
   }
+  root.append(...choiceBox(d));
   for (const s of SECTIONS) {
     const items = s.items(d);
     root.append(h('h3', null, `${s.title} (${items.length})`));

@@ -20,7 +20,7 @@ export class ContentView {
     this.optimizers = optimizers;
     clear(this.element);
     if (optimizers.length) {
-      this.element.append(h('p', { class: 'muted' }, ...optimizers.map((o) => `Optimizer state at “${o.path || '(root)'}”: ${Object.keys(o.names).length} entries mapped to parameters of “${o.modelPrefix || '(root)'}” by order${o.exact ? '' : ' (counts differ: approximate)'}. `)));
+      this.element.append(h('p', { class: 'muted' }, ...optimizers.map((o) => `Optimizer state at “${o.path || '(root)'}”: ${Object.keys(o.names).length} entries mapped to parameters of “${o.modelPrefix || '(root)'}” by order among floating-point parameters${o.exact ? ', exact: every state shape agrees' : ` (approximate: ${o.checked} of ${Object.keys(o.names).length} shapes checked)`}. `)));
     }
     const root = h('div', { class: 'tree', attrs: { id: 'content-tree', role: 'tree' } });
     root.append(this.node('', '', content, 0, true));

@@ -57,7 +57,9 @@ export class DetailsView {
     const e = d.explanation;
     clear(this.element);
     const kv = (pairs: Array<[string, Node | string]>) => h('dl', { class: 'kv' }, ...pairs.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
-    const sameAsExpected = r.stride.every((s, i) => s === e.contiguousStride[i]);
+    // a stride that differs only where it is never stepped (size-1 dims) is not a difference worth a warning colour
+    const differs = r.stride.some((s, i) => s !== e.contiguousStride[i] && !e.unusedStrideDims.includes(i));
+    const differsUnused = !differs && e.unusedStrideDims.length > 0;
     this.element.append(
       h('div', { class: 'details-head' },
         h('h2', { class: 'tensor-title', attrs: { id: 'details-name' } }, r.name || '(unnamed)'),
@@ -69,7 +71,13 @@ export class DetailsView {
           ['dtype', r.numpyDtype ? `${r.dtype} (numpy ${r.numpyDtype})` : r.dtype],
           ['shape', h('span', { class: 'mono', attrs: { id: 'details-shape' } }, formatShape(r.shape))],
           ['stride', h('span', { class: 'mono', attrs: { id: 'details-stride' } }, r.layout === 'strided' ? formatShape(r.stride) : '—')],
-          ['contiguous stride', h('span', { class: 'mono' + (sameAsExpected ? '' : ' differs') }, formatShape(e.contiguousStride))],
+          ['contiguous stride', h('span', {
+            class: 'mono' + (differs ? ' differs' : differsUnused ? ' differs-unused' : ''),
+            attrs: { id: 'details-contiguous-stride' },
+            title: differs ? 'a fresh tensor of this shape has these strides; this one does not (see Strides explained)'
+              : differsUnused ? `differs only in size-1 dimension${e.unusedStrideDims.length > 1 ? 's' : ''} ${e.unusedStrideDims.join(', ')}, whose stride is never used: still contiguous (see Strides explained)`
+              : 'the strides of a fresh tensor of this shape: the same as this one\'s',
+          }, formatShape(e.contiguousStride), differsUnused ? ' (differs only in size-1 dims: unused)' : '')],
           ['storage offset', String(r.offset)],
           ['layout', r.layoutKind],
           ['device', r.device],

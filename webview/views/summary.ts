@@ -19,7 +19,8 @@ export class SummaryView {
       ['Producer', s.producer ?? '—'],
       ['Tensors', String(s.tensorCount)],
       ['Storages', String(s.storageCount)],
-      ['Parameters', `${formatCount(s.parameterCount)} (${s.parameterCount.toLocaleString('en')})`],
+      ['Parameters', `${formatCount(s.parameterCount)} (${s.parameterCount.toLocaleString('en')}) — as sum(p.numel() for p in model.parameters())`],
+      ...(s.notParameters.length ? [['Not parameters', s.notParameters.map((r) => `${r.what}: ${r.tensors} tensor${r.tensors === 1 ? '' : 's'}, ${r.elements.toLocaleString('en')} elements`).join('; ')] as [string, string]] : []),
       ['Elements (all tensors)', `${formatCount(s.elementCount)} (${s.elementCount.toLocaleString('en')})`],
       ['Tensor data', formatBytes(s.storageBytes)],
     ];
@@ -31,8 +32,7 @@ export class SummaryView {
         h('tbody', null, ...rows.map((r) => h('tr', null, h('td', null, r.key), h('td', { class: 'num' }, r.tensors), h('td', { class: 'num', title: `${r.bytes} bytes` }, formatBytes(r.bytes)))))));
     const warnings = s.warnings.length
       ? h('ul', { class: 'warnings', attrs: { id: 'warnings' } }, ...s.warnings.map((w) => h('li', { class: `warning warning-${w.kind}` },
-        h('span', { class: 'warn-icon' }, '⚠ '), richText(w.text),
-        ...(w.tensors ?? []).slice(0, 5).map((n) => h('a', { class: 'tensor-link', attrs: { href: '#' }, on: { click: (e) => { e.preventDefault(); this.app.openDetails(n); } } }, n)))))
+        h('span', { class: 'warn-icon' }, w.kind === 'torchscript' ? 'ℹ ' : '⚠ '), richText(w.text), this.links(w.tensors ?? []))))
       : h('p', { class: 'ok', attrs: { id: 'warnings' } }, 'No warnings: no unsafe globals, no module. prefix, no CUDA storages, no wasted storage bytes.');
     this.element.append(
       h('h2', { class: 'file-title' }, s.fileName),
@@ -51,14 +51,34 @@ export class SummaryView {
     if (s.globals.length) {
       this.element.append(h('h3', null, 'Pickle globals'), h('table', { class: 'small globals' },
         h('thead', null, h('tr', null, h('th', null, 'global'), h('th', { class: 'num' }, 'uses'), h('th', null, 'weights_only=True'))),
-        h('tbody', null, ...s.globals.map((g) => h('tr', { class: g.unsafe ? 'unsafe' : '' }, h('td', { class: 'mono' }, g.name), h('td', { class: 'num' }, g.count), h('td', null, g.unsafe ? 'refused' : 'allowed'))))));
+        h('tbody', null, ...s.globals.map((g) => h('tr', { class: g.unsafe ? 'unsafe' : '' }, h('td', { class: 'mono' }, g.name), h('td', { class: 'num' }, g.count), h('td', null, g.unsafe ? 'refused' : g.own ? 'TorchScript\'s own (torch.jit.load)' : 'allowed'))))));
     }
     if (s.meta.length) this.element.append(h('h3', null, 'File facts'), kv(s.meta));
   }
 
-  allStatsProgress(done: number, total: number, finished: boolean): void {
+  /** A warning's tensor links: they wrap; past the first few, a "N more" button shows the rest. */
+  private links(names: readonly string[]): HTMLElement {
+    const FIRST = 5;
+    const box = h('div', { class: 'warning-links' });
+    const link = (n: string) => h('a', { class: 'tensor-link', attrs: { href: '#', title: n }, on: { click: (e) => { e.preventDefault(); this.app.openDetails(n); } } }, n);
+    box.append(...names.slice(0, FIRST).map(link));
+    if (names.length > FIRST) {
+      const more = button(`${names.length - FIRST} more…`, () => { more.replaceWith(...names.slice(FIRST).map(link)); }, { appearance: 'secondary', title: 'show every tensor this warning concerns' });
+      box.append(more);
+    }
+    return box;
+  }
+
+  allStatsProgress(done: number, total: number, finished: boolean, suspicious: number): void {
     clear(this.allStats);
     const bar = h('progress', { attrs: { max: total, value: done } });
-    this.allStats.append(bar, ` ${finished ? 'done' : 'statistics'}: ${done} / ${total} tensors`);
+    this.allStats.append(bar, ` ${finished ? 'done' : 'statistics'}: ${done} / ${total} tensors; `);
+    if (suspicious > 0) {
+      this.allStats.append(h('span', { class: 'suspicious-count' }, `${suspicious} suspicious`), ' ',
+        button('Show suspicious tensors', () => this.app.filterTable('flag:>0'), { appearance: 'secondary', id: 'show-suspicious', title: 'the table, filtered to flagged tensors (flag:>0), with min/max/mean/std/NaN/zeros columns' }));
+    } else {
+      this.allStats.append(finished ? 'nothing suspicious (no NaN/Inf, all-zero, constant or exploding tensor); the values are in the table\'s columns' : '');
+    }
   }
+
 }

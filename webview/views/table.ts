@@ -15,6 +15,14 @@ import { PAGE_SIZE, type FirstPage, type TablePage } from '../../src/shared/prot
 import type { App } from '../app';
 
 export const ROW_HEIGHT = 22;
+
+/** the filter term that keeps the tensors flagged by their statistics (columns.ts `flags`) */
+const SUSPICIOUS_TERM = 'flag:>0';
+const hasSuspiciousTerm = (filter: string): boolean => filter.split(/\s+/).includes(SUSPICIOUS_TERM);
+function withSuspiciousTerm(filter: string, on: boolean): string {
+  const words = filter.split(/\s+/).filter((w) => w && w !== SUSPICIOUS_TERM);
+  return (on ? [...words, SUSPICIOUS_TERM] : words).join(' ');
+}
 const OVERSCAN = 10;
 
 /** Cells drawn as more than text: the tree's name column and the storage link. Every other cell is its column's text. */
@@ -50,6 +58,7 @@ export class TableView {
   private readonly status: HTMLElement;
   private readonly filterField: HTMLElement & { value: string };
   private readonly groupBox: HTMLElement & { checked: boolean };
+  private readonly suspiciousBox: HTMLElement & { checked: boolean };
   private cache = new PageCache<TableItem>(PAGE_SIZE);
   private rendered = new Map<number, { el: HTMLElement; item: TableItem | undefined; selected: boolean }>();
   private selectedIndex = -1;
@@ -72,9 +81,11 @@ export class TableView {
       onEnter: (v) => { window.clearTimeout(this.filterTimer); this.setQuery({ ...this.app.state.query, filter: v }); },
     });
     this.groupBox = checkbox('Group by module', q.grouped, (c) => this.setQuery({ ...this.app.state.query, grouped: c, collapsed: [] }), 'group');
+    this.suspiciousBox = checkbox('Suspicious only', hasSuspiciousTerm(q.filter), (c) => this.setFilter(withSuspiciousTerm(this.app.state.query.filter, c)), 'suspicious');
+    this.suspiciousBox.title = 'tensors flagged by their statistics (NaN/Inf, all zeros, constant, |value| > 1e4): the filter term flag:>0 — run Compute All Statistics first';
     this.status = h('span', { class: 'table-status', attrs: { id: 'table-status', 'aria-live': 'polite' } });
     const toolbar = h('div', { class: 'toolbar' },
-      this.filterField, this.groupBox,
+      this.filterField, this.groupBox, this.suspiciousBox,
       button('Expand all', () => this.setQuery({ ...this.app.state.query, collapsed: [] }), { appearance: 'secondary', title: 'expand every group' }),
       this.status);
     this.header = h('div', { class: 'trow thead', attrs: { role: 'row' } });
@@ -93,9 +104,23 @@ export class TableView {
     this.clearRows();
     this.restoringScroll = restoreScroll ? this.app.state.scrollTop : 0;
     this.filterField.value = this.app.state.query.filter;
+    this.suspiciousBox.checked = hasSuspiciousTerm(this.app.state.query.filter);
     this.groupBox.checked = this.app.state.query.grouped;
     this.selectedIndex = -1;
     this.schedule();
+  }
+
+  /** statistics arrived for some rows: fetch the visible pages again (columns, sort and filter may change), keep the scroll */
+  refresh(): void {
+    this.cache.reset();
+    this.schedule();
+  }
+
+  /** set the filter text (the field, the Suspicious toggle and the query) */
+  setFilter(filter: string): void {
+    this.filterField.value = filter;
+    this.suspiciousBox.checked = hasSuspiciousTerm(filter);
+    this.setQuery({ ...this.app.state.query, filter });
   }
 
   /** use the page that came with `init` when it was computed for our query (saves a round trip) */

@@ -61,7 +61,11 @@ function shapeModules(root: PyValue, decls: Map<string, ModuleDecl>): void {
     const state = new PyDict();
     for (const [k, val] of attrs.entries()) {
       const key = String(k);
-      if (decl.params.includes(key)) params.set(key, val);
+      if (decl.params.includes(key)) {
+        params.set(key, val);
+        // a declared parameter is one whatever its requires_grad (torch's parameters() lists it)
+        if (val instanceof TorchTensor) val.isParameter = true;
+      }
       else if (decl.buffers.includes(key)) buffers.set(key, val);
       else if (val instanceof PyObject && decls.has(val.className)) { modules.set(key, val); stack.push(val); }
       else state.set(key, val);

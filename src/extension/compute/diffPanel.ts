@@ -16,8 +16,8 @@ const EXTENSION_ID = 'tensorscope.tensorscope';
 /** the open panels' "show this report" (a panel shows a new report when the comparison is run again) */
 const shown = new WeakMap<vscode.WebviewPanel, (report: CheckpointDiff) => void>();
 
-/** Show a report in a new panel, or in `existing` again. */
-export function showDiffPanel(d: CheckpointDiff, existing?: vscode.WebviewPanel): vscode.WebviewPanel {
+/** Show a report in a new panel, or in `existing` again; `onChoose`: the view's "Choose State Dicts…" button. */
+export function showDiffPanel(d: CheckpointDiff, existing?: vscode.WebviewPanel, onChoose?: () => void): vscode.WebviewPanel {
   const again = existing && shown.get(existing);
   if (existing && again) { again(d); return existing; }
   const extensionUri = vscode.extensions.getExtension(EXTENSION_ID)?.extensionUri;
@@ -32,7 +32,8 @@ export function showDiffPanel(d: CheckpointDiff, existing?: vscode.WebviewPanel)
     if (!parsed.ok) { log().warn(`dropped a malformed message from the Compare view (${parsed.error})`); return; }
     const m = parsed.message;
     if (m.kind !== 'note') void server.handle(m);
-    else if (m.type === 'log') log().warn(`compare webview: ${m.body.message}`);
+    else if (m.type === 'choose') onChoose?.();
+    else log().warn(`compare webview: ${m.body.message}`);
   });
   panel.onDidDispose(() => server.cancelAll());
   shown.set(panel, (r) => { report = r; post(hostNote(COMPARE, 'report', { report: r })); });

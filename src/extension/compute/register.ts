@@ -12,7 +12,6 @@
  */
 import * as vscode from 'vscode';
 import type { Dense } from '../../compute/dense';
-import { diffCheckpoints } from '../../compute/diffValues';
 import { METRICS, METRIC_PARAMS, runMetric } from '../../compute/metrics';
 import { OPS, runOp } from '../../compute/ops';
 import { Params } from '../../compute/params';
@@ -24,7 +23,7 @@ import { writeNpy } from '../../core/npyWrite';
 import { openCheckpoint } from '../../core/open';
 import type { InspectorRegistry } from '../inspectorRegistry';
 import { log } from '../log';
-import { showDiffPanel } from './diffPanel';
+import { compareCheckpoints as compare } from './compare';
 import { pickTensor } from './pick';
 
 /** `tensorscope.compute.executionProviders` (default cuda → webgpu → cpu). */
@@ -133,24 +132,6 @@ async function checkMetricCommand(registry: InspectorRegistry): Promise<void> {
     if (choice) log().show(true);
   } catch (e) {
     void vscode.window.showErrorMessage(`${m.label}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-async function compare(a: vscode.Uri, b: vscode.Uri): Promise<void> {
-  try {
-    const d = await withProgress('Comparing checkpoints…', async () => {
-      const [ca, cb] = [await openCheckpoint(a.fsPath), await openCheckpoint(b.fsPath)];
-      try {
-        return await diffCheckpoints(ca, cb, computeProviders());
-      } finally {
-        await ca.close();
-        await cb.close();
-      }
-    });
-    log().info(`compare ${a.fsPath} ↔ ${b.fsPath}: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatches, ${d.tensors.length} matched`);
-    showDiffPanel(d);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Compare Checkpoints: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
