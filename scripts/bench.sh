@@ -8,6 +8,7 @@ bash scripts/setup.sh all
 node scripts/build.mjs >/dev/null
 export TENSORSCOPE_PYTHON="${TENSORSCOPE_PYTHON:-/usr/bin/python3}"
 node --import tsx bench/debug-bench.ts
+node --import tsx bench/trace-bench.ts
 bash bench/core-bench.sh
 node --import tsx bench/compute-bench.ts
 node --import tsx bench/inspector-bench.ts

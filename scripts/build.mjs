@@ -60,5 +60,7 @@ if (Object.keys(webIn).length) {
   }));
 }
 await Promise.all(jobs);
+// the shape tracer runs as a script of its own, next to the bundles that start it
+if (existsSync(path.join(root, 'src/debug/python/tensorscope_trace.py'))) cpSync(path.join(root, 'src/debug/python/tensorscope_trace.py'), path.join(root, 'dist/tensorscope_trace.py'));
 if (existsSync(path.join(root, 'webview/style.css'))) cpSync(path.join(root, 'webview/style.css'), path.join(root, 'dist/webview.css'));
 console.log('built dist/');

@@ -4,6 +4,7 @@
  * and exports `run(args): Promise<number>` (the exit code).
  */
 import { commands } from './cli/commands';
+import { printError } from './cli/terminalText';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -27,8 +28,7 @@ function usage(): string {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+    printError(undefined, err);
     process.exitCode = 1;
   },
 );

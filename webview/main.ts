@@ -111,7 +111,8 @@ function onNote(m: HostNote<InspectorProtocol>): void {
       }
       state.uri = init.file.uri;
       app.tensorCount = init.tensorCount;
-      title.textContent = `${init.file.name} — ${init.file.format}, ${init.tensorCount} tensor${init.tensorCount === 1 ? '' : 's'}`;
+      // an op's result is titled by its call alone: "interpolate(conv1.weight, size=6×6, bilinear)"
+      title.textContent = init.file.format === 'computed' ? init.file.name : `${init.file.name} — ${init.file.format}, ${init.tensorCount} tensor${init.tensorCount === 1 ? '' : 's'}`;
       title.title = init.file.path;
       summary.update(init.summary);
       content.update(init.content, init.optimizers);

@@ -4,12 +4,15 @@
  * checkpoints hold optimizer and callback state too), wrapper prefixes aligned, missing / unexpected keys, size
  * and dtype mismatches, then max_abs_diff / mae / cosine per matched tensor through the provider chain.
  */
+import type { Checkpoint } from '../core/model';
 import { openCheckpoint } from '../core/open';
+import { terminalText, printError } from './terminalText';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import type { SideOptions } from '../compute/diffValues';
 import { diffCheckpoints } from '../compute/diffValues';
+import { settleTimings } from '../compute/autoChoice';
 
-const USAGE = `usage: tensorscope diff A B [--json] [--ep cpu|webgpu|cuda] [--a-key K] [--b-key K] [--strip P,…]
+const USAGE = `usage: tensorscope diff A B [--json] [--ep auto|cpu|webgpu|cuda,…] [--a-key K] [--b-key K] [--strip P,…]
   A: the model's state dict (expected keys), B: the one being loaded
   --a-key K, --b-key K   the state dict is the file's K (\`state_dict\`, \`model\`, …; '' = the whole file)
                          instead of the one found
@@ -36,31 +39,52 @@ export async function run(args: string[]): Promise<number> {
     return a.flags.has('help') ? 0 : 2;
   }
   const [pa, pb] = a.positional;
-  const ca = await openCheckpoint(pa);
-  const cb = await openCheckpoint(pb);
+  let ca: Checkpoint;
+  try {
+    ca = await openCheckpoint(pa);
+  } catch (err) {
+    printError(pa, err);
+    return 1;
+  }
+  let cb: Checkpoint;
+  try {
+    cb = await openCheckpoint(pb);
+  } catch (err) {
+    await ca.close();
+    printError(pb, err);
+    return 1;
+  }
   try {
     const d = await diffCheckpoints(ca, cb, providersFrom(a), { a: sideOptions(a.options, 'a'), b: sideOptions(a.options, 'b') });
     if (a.flags.has('json')) {
       process.stdout.write(JSON.stringify(d) + '\n');
       return 0;
     }
-    const w = process.stdout;
-    w.write(`A: ${d.choice.a.text}\nB: ${d.choice.b.text}\n`);
+    const out = process.stdout;
+    // every line escaped: keys and messages come from the files
+    const w = { write: (text: string) => out.write(terminalText(text.slice(0, -1)) + '\n') };
+    w.write(`A: ${d.choice.a.text}\n`);
+    w.write(`B: ${d.choice.b.text}\n`);
     w.write(d.strictOk ? 'load_state_dict(strict=True) would succeed\n' : `load_state_dict(strict=True) would fail: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatch${d.shapeMismatch.length === 1 ? '' : 'es'}\n`);
     w.write(`missing keys (${d.missing.length}): ${d.missing.join(', ') || '—'}\n`);
     w.write(`unexpected keys (${d.unexpected.length}): ${d.unexpected.join(', ') || '—'}\n`);
     for (const s of d.shapeMismatch) w.write(`${s.message}\n`);
     for (const s of d.dtypeMismatch) w.write(`dtype mismatch for ${s.key}: ${s.bDtype} in B, ${s.aDtype} in A (load_state_dict casts)\n`);
     const rows = [...d.tensors].sort((x, y) => (y.max_abs_diff ?? -1) - (x.max_abs_diff ?? -1));
-    const width = Math.max(6, ...rows.map((r) => r.key.length));
-    w.write(`\n${'tensor'.padEnd(width)}  ${'shape'.padEnd(16)} ${'max_abs_diff'.padStart(13)} ${'mae'.padStart(13)} ${'cosine'.padStart(10)}\n`);
+    // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+    let width = 6;
+    for (const r of rows) width = Math.max(width, terminalText(r.key).length);
+    w.write('\n');
+    w.write(`${'tensor'.padEnd(width)}  ${'shape'.padEnd(16)} ${'max_abs_diff'.padStart(13)} ${'mae'.padStart(13)} ${'cosine'.padStart(10)}\n`);
     const f = (v: number | null, digits = 6) => (v === null ? '—' : v.toPrecision(digits));
     for (const r of rows) {
-      w.write(`${r.key.padEnd(width)}  ${r.shape.join('×').padEnd(16)} ${f(r.max_abs_diff).padStart(13)} ${f(r.mae).padStart(13)} ${f(r.cosine).padStart(10)}${r.skipped ? `  (${r.skipped})` : ''}\n`);
+      w.write(`${terminalText(r.key).padEnd(width)}  ${r.shape.join('×').padEnd(16)} ${f(r.max_abs_diff).padStart(13)} ${f(r.mae).padStart(13)} ${f(r.cosine).padStart(10)}${r.skipped ? `  (${r.skipped})` : ''}\n`);
     }
-    if (d.provider) w.write(`\nprovider ${d.provider}, session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
+    if (d.provider) w.write('\n');
+    if (d.provider) w.write(`ran on ${d.reason ?? d.provider}; session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
     return 0;
   } finally {
+    await settleTimings();
     await ca.close();
     await cb.close();
   }

@@ -10,6 +10,7 @@ import { writeOut } from './output';
 import { layoutKind } from '../core/layout';
 import { parseSwitches } from './switches';
 import { formatBytes } from '../core/units';
+import { printError, terminalText } from './terminalText';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
 
@@ -44,13 +45,13 @@ function fmtNum(v: number | null | undefined): string {
   return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
 }
 
-function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined): string {
-  const lines: string[] = [];
+function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined, out: ChunkedOut): void {
+  const lines = { push: (line: string): void => out.add(`${line}\n`) };
   const storages = new Map<string, number>();
   for (const t of ck.tensors) if (t.storage) storages.set(t.storage.key, t.storage.bytes);
   const total = [...storages.values()].reduce((a, b) => a + b, 0);
-  lines.push(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${formatBytes(total)}`);
-  for (const [k, v] of Object.entries(ck.meta)) lines.push(`  ${k}: ${v}`);
+  lines.push(terminalText(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${formatBytes(total)}`));
+  for (const [k, v] of Object.entries(ck.meta)) lines.push(terminalText(`  ${k}: ${v}`));
   const rows = ck.tensors.map((t) => {
     const notes: string[] = [];
     if (!t.contiguous && t.layout === 'strided') notes.push(`stride ${fmtShape(t.stride)}`);
@@ -65,19 +66,38 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
     const s = stats?.get(t);
     if (typeof s === 'string') notes.push(`stats: ${s}`);
     else if (s) notes.push(`min ${fmtNum(s.min)} max ${fmtNum(s.max)} mean ${fmtNum(s.mean)} std ${fmtNum(s.std)}${s.nan ? ` nan ${s.nan}` : ''}${s.inf ? ` inf ${s.inf}` : ''}`);
-    return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')];
+    return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')].map(terminalText);
   });
-  const w0 = Math.min(60, Math.max(4, ...rows.map((r) => r[0].length)));
-  const w1 = Math.max(5, ...rows.map((r) => r[1].length));
-  const w2 = Math.min(28, Math.max(5, ...rows.map((r) => r[2].length)));
+  // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+  let w0 = 4, w1 = 5, w2 = 5;
+  for (const r of rows) {
+    w0 = Math.max(w0, r[0].length); w1 = Math.max(w1, r[1].length); w2 = Math.max(w2, r[2].length);
+  }
+  w0 = Math.min(60, w0);
+  w2 = Math.min(28, w2);
   lines.push('');
   lines.push(`${'name'.padEnd(w0)}  ${'dtype'.padEnd(w1)}  ${'shape'.padEnd(w2)}  notes`);
   for (const r of rows) lines.push(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
   if (ck.warnings.length) {
     lines.push('');
-    for (const w of ck.warnings) lines.push(`warning: ${w}`);
+    for (const w of ck.warnings) lines.push(terminalText(`warning: ${w}`));
   }
-  return lines.join('\n') + '\n';
+}
+
+/** Output gathered into writes of a few MiB: one write for a small result, bounded memory for a huge one. */
+class ChunkedOut {
+  private parts: string[] = [];
+  private size = 0;
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 4 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length) writeOut(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -92,8 +112,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     ck = await openCheckpoint(path);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    printError(path, err);
     return 1;
   }
   try {
@@ -108,30 +127,33 @@ export async function run(args: string[]): Promise<number> {
       });
     }
     if (json) {
-      const out = {
-        format: ck.format,
-        producer: ck.producer ?? null,
-        tensors: ck.tensors.map((t) => {
-          const j = tensorJson(t);
-          if (stats) {
-            const s = stats.get(t);
-            j.stats = typeof s === 'string' ? { error: s } : (s ?? null);
-          }
-          return j;
-        }),
+      // written in pieces: one string of a million tensors' JSON would take hundreds of MiB
+      const out = new ChunkedOut();
+      out.add(`${JSON.stringify({ format: ck.format, producer: ck.producer ?? null }).slice(0, -1)},"tensors":[`);
+      ck.tensors.forEach((t, i) => {
+        const j = tensorJson(t);
+        if (stats) {
+          const s = stats.get(t);
+          j.stats = typeof s === 'string' ? { error: s } : (s ?? null);
+        }
+        out.add(i ? `,${JSON.stringify(j)}` : JSON.stringify(j));
+      });
+      const rest = {
         warnings: ck.warnings,
         globals: ck.globals.map((g) => ({ name: g.name, count: g.count, unsafe: g.unsafe })),
         meta: ck.meta,
         content: ck.content,
       };
-      writeOut(JSON.stringify(out) + '\n');
+      out.add(`],${JSON.stringify(rest).slice(1)}\n`);
+      out.flush();
     } else {
-      writeOut(table(ck, stats));
+      const out = new ChunkedOut();
+      table(ck, stats, out);
+      out.flush();
     }
     return 0;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${path}: ${reason.split('\n')[0]}\n`);
+    printError(path, err);
     return 1;
   } finally {
     await ck.close().catch(() => undefined);

@@ -6,8 +6,9 @@ import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import { METRICS, METRIC_PARAMS, runMetric } from '../compute/metrics';
 import { loadNpy } from '../compute/npyLoad';
 import { Params } from '../compute/params';
+import { settleTimings } from '../compute/autoChoice';
 
-const USAGE = 'usage: tensorscope metric NAME --pred P.npy --target T.npy [--param k=v …] [--ep cpu|webgpu|cuda] [--json]\n';
+const USAGE = 'usage: tensorscope metric NAME --pred P.npy --target T.npy [--param k=v …] [--ep auto|cpu|webgpu|cuda,…] [--json]\n';
 
 export async function run(args: string[]): Promise<number> {
   const a = parseArgs(args, ['pred', 'target', 'param', 'ep']);
@@ -25,8 +26,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`${res.metric} = ${res.value}\n`);
     if (res.perSample) process.stdout.write(`per sample: ${res.perSample.join(', ')}\n`);
     for (const [k, v] of Object.entries(res.details)) if (k !== 'per_sample_details') process.stdout.write(`  ${k}: ${JSON.stringify(v)}\n`);
-    process.stdout.write(`provider ${res.provider}, session ${res.sessionMs.toFixed(1)} ms, run ${res.runMs.toFixed(1)} ms (${res.runs} run(s))\n`);
+    process.stdout.write(`ran on ${res.reason}\nsession ${res.sessionMs.toFixed(1)} ms, run ${res.runMs.toFixed(1)} ms (${res.runs} run(s))\n`);
     for (const f of res.fallbacks) process.stdout.write(`  (${f.provider} not used: ${f.error})\n`);
   }
+  await settleTimings();
   return 0;
 }

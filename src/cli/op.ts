@@ -10,8 +10,9 @@ import { loadNpy } from '../compute/npyLoad';
 import { OPS, runOp } from '../compute/ops';
 import { Params } from '../compute/params';
 import { materialize } from '../compute/views';
+import { settleTimings } from '../compute/autoChoice';
 
-const USAGE = 'usage: tensorscope op NAME --in A.npy [--in B.npy …] [--param k=v …] [--ep cpu|webgpu|cuda] [--out R.npy] [--json]\n';
+const USAGE = 'usage: tensorscope op NAME --in A.npy [--in B.npy …] [--param k=v …] [--ep auto|cpu|webgpu|cuda,…] [--out R.npy] [--json]\n  --ep: providers in this order (default auto: the fastest measured on this machine)\n';
 
 export async function run(args: string[]): Promise<number> {
   const a = parseArgs(args, ['in', 'param', 'ep', 'out']);
@@ -41,6 +42,7 @@ export async function run(args: string[]): Promise<number> {
     storageOffset: t.offset ?? 0,
     view: res.isView,
     provider: info?.provider ?? null,
+    reason: info?.reason ?? null,
     sessionMs: info?.sessionMs ?? null,
     runMs: info?.runMs ?? null,
     fallbacks: info?.fallbacks ?? [],
@@ -51,10 +53,12 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(summary) + '\n');
   } else {
     process.stdout.write(`${name}: ${t.dtype} shape (${t.shape.join(', ')}) stride (${summary.stride.join(', ')}) offset ${summary.storageOffset}${res.isView ? ' — a view of the input' : ''}\n`);
-    if (info) process.stdout.write(`provider ${info.provider}, session ${info.sessionMs.toFixed(1)} ms${info.cached ? ' (cached)' : ''}, run ${info.runMs.toFixed(1)} ms\n`);
+    if (info) process.stdout.write(`ran on ${info.reason}\nsession ${info.sessionMs.toFixed(1)} ms${info.cached ? ' (cached)' : ''}, run ${info.runMs.toFixed(1)} ms\n`);
     for (const f of info?.fallbacks ?? []) process.stdout.write(`  (${f.provider} not used: ${f.error})\n`);
     for (const n of res.notes) process.stdout.write(`note: ${n}\n`);
     if (out) process.stdout.write(`wrote ${out}\n`);
   }
+  // auto's background timings end before the process does, so their choice is kept
+  await settleTimings();
   return 0;
 }

@@ -6,6 +6,7 @@ import type { Checkpoint, TensorInfo } from '../core/model';
 import { openCheckpoint } from '../core/open';
 import { computeStats, statsJson } from '../core/stats/index';
 import { parseSwitches } from './switches';
+import { printError, terminalText } from './terminalText';
 import { anyNamePattern } from '../core/namePattern';
 
 const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
@@ -28,21 +29,21 @@ export async function run(args: string[]): Promise<number> {
   try {
     ck = await openCheckpoint(path);
   } catch (err) {
-    process.stderr.write(`error: ${path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}\n`);
+    printError(path, err);
     return 1;
   }
   try {
     const match = anyNamePattern(patterns);
-    if (match.error) { process.stderr.write(`error: ${match.error}\n`); return 2; }
+    if (match.error) { printError(undefined, match.error); return 2; }
     const chosen: TensorInfo[] = ck.tensors.filter((t) => t.layout === 'strided' && match.test(t.name));
     if (!chosen.length) {
-      process.stderr.write(`error: ${path}: no tensor matches ${patterns.join(' ')}\n`);
+      printError(path, `no tensor matches ${patterns.join(' ')}`);
       return 1;
     }
     const tty = process.stderr.isTTY === true;
     const rows: Array<{ name: string; dtype: string; shape: number[]; stats: ReturnType<typeof statsJson> | { error: string } }> = [];
     for (const [i, t] of chosen.entries()) {
-      if (tty) process.stderr.write(`\r${i + 1}/${chosen.length} ${t.name.slice(0, 60)}\x1b[K`);
+      if (tty) process.stderr.write(`\r${i + 1}/${chosen.length} ${terminalText(t.name.slice(0, 60))}\x1b[K`);
       try {
         const s = statsJson(await computeStats(t), t.dtype);
         if (s && !histogram) s.histogram = null;
@@ -56,7 +57,10 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ path, format: ck.format, tensors: rows }) + '\n');
       return 0;
     }
-    const w = Math.min(60, Math.max(4, ...rows.map((r) => r.name.length)));
+    // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+    let w = 4;
+    for (const r of rows) w = Math.max(w, terminalText(r.name).length);
+    w = Math.min(60, w);
     const head = ['min', 'max', 'mean', 'std'].map((h) => h.padStart(12)).join(' ');
     process.stdout.write(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
     for (const r of rows) {
@@ -64,7 +68,7 @@ export async function run(args: string[]): Promise<number> {
       const cols = !s ? ' '.repeat(51) + (r.shape.includes(0) ? 'empty' : 'no real values')
         : 'error' in s ? `error: ${s.error}`
         : [s.min, s.max, s.mean, s.std].map((v) => fmt(v).padStart(12)).join(' ') + `  ${String(s.nan).padStart(3)}  ${String(s.inf).padStart(3)}  ${s.zeros}`;
-      process.stdout.write(`${(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${cols}\n`);
+      process.stdout.write(`${terminalText(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${terminalText(cols)}\n`);
     }
     return 0;
   } finally {

@@ -1,40 +1,38 @@
 /**
- * Chains of single-input ops whose intermediate results stay on the device (see `runChain` in session.ts):
- * `interpolate` (nearest / linear / bilinear / trilinear through Resize), `softmax`, `sum` / `mean` / `amax`,
- * `permute` (materialized). Each step is one cached session; shapes are checked up front as the ops do.
+ * Chains of single-input ops whose intermediate results never come back to the host: `interpolate` (every mode),
+ * `softmax`, `sum` / `mean` / `amax`, `permute` (materialized). Each step's graph is the op's own definition
+ * (interpolateGraph, softmaxNode, reduceNode + reduceAxes, Transpose), so an op is defined once for single runs
+ * and chains; shapes are checked up front as the ops check them.
+ *   runOpChain(steps, input, choice)                 the steps composed into ONE graph: every intermediate stays
+ *                                                    on the device that runs it, on any provider (CUDA included)
+ *   runOpChain(steps, input, 'webgpu', 'sessions')   one session per step, WebGPU outputs kept as GPU buffers and
+ *                                                    bound as the next session's input (session.ts `runChain`)
+ * Why both: onnxruntime-node 1.30 keeps outputs on the device (`preferredOutputLocation: 'gpu-buffer'`) for WebGPU
+ * only, and cannot download them; one graph needs no binding at all (README "GPU compute").
  */
 import type { DTypeName } from '../core/dtype';
 import { wrapDim } from './exec';
 import { GraphBuilder } from './graph';
-import { isInterpMode, planInterpolate } from './interpolate';
+import { interpolateGraph, isInterpMode } from './interpolate';
 import { softmaxNode } from './ops';
 import { Params } from './params';
-import type { ProviderName } from './providers';
-import type { ChainStage, Feed } from './session';
-import { runChain } from './session';
+import type { ProviderChoice, ProviderName } from './providers';
+import { reduceAxes, reduceNode } from './reduce';
+import type { ChainStage, Feed, RunInfo } from './session';
+import { runChain, runGraph } from './session';
 
 export interface ChainStep {
   op: string;
   params: Record<string, string>;
 }
 
-function stage(key: string, dtype: DTypeName, shape: number[], body: (g: GraphBuilder, x: string) => string): ChainStage {
-  return {
-    key: `chain:${key}:${dtype}[${shape.join(',')}]`,
-    build: () => {
-      const g = new GraphBuilder();
-      const x = g.input('x', dtype, shape);
-      g.node('Identity', [body(g, x)], {}, ['y']);
-      g.output('y', dtype, null);
-      return g.encode('stage');
-    },
-  };
-}
+/** One step's graph on value `x` of `shape`: its output value and shape. */
+type StepGraph = (g: GraphBuilder, x: string) => string;
 
-/** Stages for the steps, with the shape after each; throws with the op's reason when a step can't apply. */
-export function chainStages(steps: readonly ChainStep[], inputShape: readonly number[], dtype: 'float32' | 'float64' = 'float32'): { stages: ChainStage[]; shape: number[] } {
+/** Each step's graph and the shape after it; throws with the op's reason when a step can't apply. */
+export function chainSteps(steps: readonly ChainStep[], inputShape: readonly number[], dtype: DTypeName): { graphs: { key: string; inShape: number[]; graph: StepGraph }[]; shape: number[] } {
   let shape = [...inputShape];
-  const stages: ChainStage[] = [];
+  const graphs: { key: string; inShape: number[]; graph: StepGraph }[] = [];
   for (const s of steps) {
     const p = Params.parse(s.params);
     const key = `${s.op}:${JSON.stringify(s.params)}`;
@@ -42,39 +40,30 @@ export function chainStages(steps: readonly ChainStep[], inputShape: readonly nu
     switch (s.op) {
       case 'interpolate': {
         const mode = p.str('mode', 'nearest') as string;
-        if (!isInterpMode(mode) || mode === 'area' || mode === 'bicubic') throw new Error(`chain: interpolate mode ${mode} is not available in a chain (nearest, linear, bilinear, trilinear)`);
-        const alignCorners = p.has('align_corners') ? p.bool('align_corners', false) : undefined;
-        const plan = planInterpolate(shape, { size: p.ints('size'), scaleFactor: p.nums('scale_factor'), mode, alignCorners });
-        const attrs: Record<string, string> = mode === 'nearest'
-          ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
-          : { mode: 'linear', coordinate_transformation_mode: alignCorners ? 'align_corners' : 'half_pixel' };
-        if (shape.length === 3) throw new Error('chain: 1-D interpolate is not available in a chain');
-        const outShape = [shape[0], shape[1], ...plan.outSize];
-        stages.push(stage(key, dtype, inShape, (g, x) => (plan.scales
-          ? g.node('Resize', [x, '', g.floats([1, 1, ...plan.scales], 'float32', [2 + plan.scales.length])], attrs)
-          : g.node('Resize', [x, '', '', g.int64s(outShape)], attrs))));
-        shape = outShape;
+        if (!isInterpMode(mode)) throw new Error(`chain: interpolate: unknown mode '${mode}' (nearest, linear, bilinear, bicubic, trilinear, area)`);
+        const args = { size: p.ints('size'), scaleFactor: p.nums('scale_factor'), mode, alignCorners: p.has('align_corners') ? p.bool('align_corners', false) : undefined };
+        const probe = interpolateGraph(new GraphBuilder(), 'x', inShape, dtype, args);
+        graphs.push({ key, inShape, graph: (g, x) => interpolateGraph(g, x, inShape, dtype, args).out });
+        shape = probe.outShape;
         break;
       }
       case 'softmax': {
         const dim = wrapDim(p.int('dim') as number, shape.length);
-        stages.push(stage(key, dtype, inShape, (g, x) => softmaxNode(g, x, dim, inShape.length)));
+        graphs.push({ key, inShape, graph: (g, x) => softmaxNode(g, x, dim, inShape.length) });
         break;
       }
       case 'sum': case 'mean': case 'amax': {
-        const dims = p.ints('dim');
-        const axes = dims === undefined ? shape.map((_, i) => i) : [...new Set(dims.map((d) => wrapDim(d, shape.length)))].sort((a, b) => a - b);
+        const kind = s.op;
         const keep = p.bool('keepdim', false);
-        stages.push(stage(key, dtype, inShape, (g, x) => (s.op === 'sum'
-          ? g.node('ReduceSum', [x, g.int64s(axes)], { keepdims: keep ? 1 : 0 })
-          : g.node(s.op === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], { axes, keepdims: keep ? 1 : 0 }))));
-        shape = keep ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+        const { axes, outShape } = reduceAxes(shape, p.ints('dim'), keep);
+        graphs.push({ key, inShape, graph: (g, x) => reduceNode(g, kind, x, axes, keep) });
+        shape = outShape;
         break;
       }
       case 'permute': {
         const dims = (p.ints('dims') ?? []).map((d) => wrapDim(d, shape.length));
         if (dims.length !== shape.length || new Set(dims).size !== dims.length) throw new Error(`chain: permute dims ${dims.join(',')} do not fit ${shape.join('×')}`);
-        stages.push(stage(key, dtype, inShape, (g, x) => g.node('Transpose', [x], { perm: dims })));
+        graphs.push({ key, inShape, graph: (g, x) => g.node('Transpose', [x], { perm: dims }) });
         shape = dims.map((d) => inShape[d]);
         break;
       }
@@ -82,11 +71,61 @@ export function chainStages(steps: readonly ChainStep[], inputShape: readonly nu
         throw new Error(`chain: ${s.op} is not available in a chain (interpolate, softmax, sum, mean, amax, permute)`);
     }
   }
+  return { graphs, shape };
+}
+
+/** One session per step (input `x`, output `y`), for `runChain`. */
+export function chainStages(steps: readonly ChainStep[], inputShape: readonly number[], dtype: 'float32' | 'float64' = 'float32'): { stages: ChainStage[]; shape: number[] } {
+  const { graphs, shape } = chainSteps(steps, inputShape, dtype);
+  const stages = graphs.map(({ key, inShape, graph }) => ({
+    key: `chain:${key}:${dtype}[${inShape.join(',')}]`,
+    build: () => {
+      const g = new GraphBuilder();
+      g.node('Identity', [graph(g, g.input('x', dtype, inShape))], {}, ['y']);
+      g.output('y', dtype, null);
+      return g.encode('stage');
+    },
+  }));
   return { stages, shape };
 }
 
-export async function runOpChain(steps: readonly ChainStep[], input: Feed, provider: ProviderName): ReturnType<typeof runChain> {
+/** All steps as one graph (input `x`, output `y`). */
+export function chainGraph(steps: readonly ChainStep[], inputShape: readonly number[], dtype: 'float32' | 'float64'): { key: string; build: () => Uint8Array; shape: number[] } {
+  const { graphs, shape } = chainSteps(steps, inputShape, dtype);
+  return {
+    key: `chain:${graphs.map((s) => s.key).join('>')}:${dtype}[${inputShape.join(',')}]`,
+    build: () => {
+      const g = new GraphBuilder();
+      let v = g.input('x', dtype, inputShape);
+      for (const s of graphs) v = s.graph(g, v);
+      g.node('Identity', [v], {}, ['y']);
+      g.output('y', dtype, null);
+      return g.encode('chain');
+    },
+    shape,
+  };
+}
+
+export interface ChainResult {
+  output: { dtype: string; shape: number[]; data: Feed['data'] };
+  sessionMs: number;
+  runMs: number;
+  /** the intermediates stayed on the device (always in one graph; on WebGPU with sessions, as GPU buffers) */
+  resident: boolean;
+  provider: ProviderName;
+  reason: string;
+}
+
+export async function runOpChain(steps: readonly ChainStep[], input: Feed, providers: ProviderChoice | ProviderName, mode: 'one-graph' | 'sessions' = 'one-graph'): Promise<ChainResult> {
   if (input.dtype !== 'float32' && input.dtype !== 'float64') throw new Error(`chain: needs a float32 or float64 input, got ${input.dtype}`);
-  const { stages } = chainStages(steps, [...input.shape], input.dtype);
-  return runChain(stages, input, provider);
+  const choice: ProviderChoice = typeof providers === 'string' && providers !== 'auto' ? [providers] : providers;
+  if (mode === 'sessions') {
+    const provider = choice === 'auto' ? 'cpu' : choice[0];
+    const { stages } = chainStages(steps, [...input.shape], input.dtype);
+    const r = await runChain(stages, input, provider);
+    return { ...r, provider, reason: `${provider}: one session per step${r.resident ? ', intermediates kept as GPU buffers' : ''}` };
+  }
+  const c = chainGraph(steps, [...input.shape], input.dtype);
+  const { outputs, info }: { outputs: Record<string, ChainResult['output']>; info: RunInfo } = await runGraph({ key: c.key, op: `chain ${steps.map((s) => s.op).join('>')}`, build: c.build, feeds: { x: input }, providers: choice });
+  return { output: outputs.y, sessionMs: info.sessionMs, runMs: info.runMs, resident: true, provider: info.provider, reason: info.reason };
 }

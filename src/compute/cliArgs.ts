@@ -1,6 +1,6 @@
 /** Shared argument parsing for the `op`, `metric` and `diff` commands. */
 import { parseProviders } from './providers';
-import type { ProviderName } from './providers';
+import type { ProviderChoice } from './providers';
 
 export interface ParsedArgs {
   positional: string[];
@@ -31,7 +31,7 @@ export function parseArgs(args: readonly string[], withValue: readonly string[])
   return { positional, options, flags };
 }
 
-export function providersFrom(p: ParsedArgs): ProviderName[] {
+export function providersFrom(p: ParsedArgs): ProviderChoice {
   const ep = p.options.get('ep');
   return parseProviders(ep ? ep.join(',') : process.env.TENSORSCOPE_EP);
 }

@@ -12,7 +12,7 @@ import { numelOf } from '../core/layout';
 import { toFloat32 } from './dense';
 import { chunkSize } from './exec';
 import { GraphBuilder } from './graph';
-import type { ProviderName } from './providers';
+import type { ProviderChoice, ProviderName } from './providers';
 import { runGraph } from './session';
 
 export interface TensorDiff {
@@ -65,6 +65,8 @@ export interface CheckpointDiff {
   alignment: StateDictMatch<TensorInfo>['alignment'];
   tensors: TensorDiff[];
   provider: ProviderName | null;
+  /** why that provider ran (the last tensor's run) */
+  reason: string | null;
   sessionMs: number;
   runMs: number;
 }
@@ -93,7 +95,7 @@ export interface DiffOptions {
   b?: SideOptions;
 }
 
-export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: readonly ProviderName[], opts: DiffOptions = {}): Promise<CheckpointDiff> {
+export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: ProviderChoice, opts: DiffOptions = {}): Promise<CheckpointDiff> {
   const dense = (c: Checkpoint) => c.tensors.filter((t) => t.layout === 'strided');
   const pa = pickStateDict(dense(a), a.content, opts.a?.key);
   const pb = pickStateDict(dense(b), b.content, opts.b?.key);
@@ -108,7 +110,7 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: r
     choice: { a: side(pa, m.alignment?.a ?? ''), b: side(pb, m.alignment?.b ?? '') },
     strictOk: m.missing.length === 0 && m.unexpected.length === 0 && m.shapeMismatch.length === 0,
     missing: m.missing, unexpected: m.unexpected, shapeMismatch: m.shapeMismatch,
-    dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, sessionMs: 0, runMs: 0,
+    dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, reason: null, sessionMs: 0, runMs: 0,
   };
   const chunk = chunkSize({ providers, chunkElements: opts.chunkElements });
   for (const pair of m.matched) {
@@ -143,6 +145,7 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: r
       if (Number.isNaN(v('mad'))) mad = NaN;
       sad += v('sad'); spt += v('spt'); spp += v('spp'); stt += v('stt');
       out.provider = info.provider;
+      out.reason = info.reason;
       out.sessionMs += info.sessionMs;
       out.runMs += info.runMs;
     }

@@ -10,7 +10,7 @@ import { numelOf } from '../core/layout';
 import type { Dense } from './dense';
 import { isComputeDType, makeDense, toFloat32 } from './dense';
 import { GraphBuilder } from './graph';
-import type { ProviderName } from './providers';
+import type { ProviderChoice } from './providers';
 import type { Feed, RunInfo } from './session';
 import { runGraph } from './session';
 
@@ -29,7 +29,7 @@ export function feedOf(t: Dense): Feed {
 }
 
 export interface ExecOptions {
-  providers: readonly ProviderName[];
+  providers: ProviderChoice;
   /** elements per run for ops that can be chunked (full reductions, elementwise metrics) */
   chunkElements?: number;
 }
@@ -57,6 +57,7 @@ export async function execGraph(
   inputs: readonly Dense[],
   build: (g: GraphBuilder, names: string[]) => Built,
   opts: ExecOptions,
+  op?: string,
 ): Promise<{ tensor: Dense; info: RunInfo }> {
   const feeds: Record<string, Feed> = {};
   inputs.forEach((t, i) => { feeds[`x${i}`] = feedOf(t); });
@@ -78,7 +79,7 @@ export async function execGraph(
     const names = inputs.map((t, i) => g.input(`x${i}`, feedDType(t.dtype), t.shape));
     outDType = build(g, names).dtype;
   }
-  const { outputs, info } = await runGraph({ key: fullKey, build: make, feeds, providers: opts.providers });
+  const { outputs, info } = await runGraph({ key: fullKey, op, build: make, feeds, providers: opts.providers });
   const y = outputs.y;
   const data = outDType === 'float16' || outDType === 'bfloat16' ? roundTo16(outDType, y.data as Float32Array) : y.data;
   return { tensor: makeDense(outDType, y.shape, data), info };

@@ -6,6 +6,7 @@
  * (recompute_scale_factor=None); align_corners=False ↔ half_pixel (linear clamps at 0 as torch does),
  * align_corners=True ↔ align_corners, nearest ↔ asymmetric + floor; bicubic a = −0.75, edge taps clamped.
  */
+import type { DTypeName } from '../core/dtype';
 import type { Dense } from './dense';
 import { isFloat, shapeText } from './dense';
 import type { ExecOptions } from './exec';
@@ -163,54 +164,54 @@ function separableGraph(g: GraphBuilder, x: string, shape: readonly number[], ma
   return v === x ? g.node('Identity', [x]) : v;
 }
 
-export async function interpolate(t: Dense, a: InterpolateArgs, opts: ExecOptions): Promise<{ tensor: Dense; info: RunInfo }> {
-  if (!isFloat(t.dtype) && !(a.mode === 'nearest' && t.dtype === 'uint8')) {
-    throw new Error(`interpolate (${a.mode}) needs a floating-point input, got ${t.dtype}`);
-  }
-  const plan = planInterpolate(t.shape, a);
+/**
+ * The interpolate graph on value `x` of `shape` (feed dtype float32/float64; `dtype` is the tensor's own), as used
+ * by the op and by chains; returns the output value and shape.
+ */
+export function interpolateGraph(g: GraphBuilder, x: string, shape: readonly number[], dtype: DTypeName, a: InterpolateArgs): { out: string; outShape: number[] } {
+  const plan = planInterpolate(shape, a);
   const alignCorners = a.alignCorners ?? false;
-  const key = `interpolate:${a.mode}:${alignCorners}:${plan.scales ? `sf=${plan.scales.join(',')}` : `size=${plan.outSize.join(',')}`}`;
-  const outShape = [t.shape[0], t.shape[1], ...plan.outSize];
-  const res = await execGraph(key, [t], (g, [x]) => {
-    const feed = t.dtype === 'float64' ? 'float64' : 'float32';
-    const spatial = t.shape.slice(2);
+  const outShape = [shape[0], shape[1], ...plan.outSize];
+  const body = (): string => {
+    const feed = dtype === 'float64' ? 'float64' : 'float32';
+    const spatial = shape.slice(2);
     if (a.mode === 'area') {
       if (spatial.every((d, k) => d >= plan.outSize[k] && d % plan.outSize[k] === 0)) {
         // whole-number downscale: adaptive pooling is a plain average pool with kernel = stride = in/out
         const kernel = spatial.map((d, k) => d / plan.outSize[k]);
-        return { out: g.node('AveragePool', [x], { kernel_shape: kernel, strides: kernel }), dtype: t.dtype };
+        return g.node('AveragePool', [x], { kernel_shape: kernel, strides: kernel });
       }
       const mats = spatial.map((d, k) => (d === plan.outSize[k] ? null : adaptiveWeights(d, plan.outSize[k])));
-      return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+      return separableGraph(g, x, shape, mats, plan.outSize, feed);
     }
     if (a.mode === 'bicubic') {
       // separable, as torch computes it (onnxruntime's cubic Resize is slower and rounds its source coordinates
       // differently, which shows on large sizes): small axes as a weight MatMul, large ones as 4 gathered taps
       if (spatial.every((d, k) => d * plan.outSize[k] <= MAX_DENSE_WEIGHTS)) {
         const mats = spatial.map((d, k) => bicubicWeights(d, plan.outSize[k], alignCorners, plan.scales?.[k]));
-        return { out: separableGraph(g, x, t.shape, mats, plan.outSize, feed), dtype: t.dtype };
+        return separableGraph(g, x, shape, mats, plan.outSize, feed);
       }
       let v = x;
-      spatial.forEach((d, k) => { v = gatherAxis(g, v, t.shape.length, 2 + k, bicubicTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed); });
-      return { out: v, dtype: t.dtype };
+      spatial.forEach((d, k) => { v = gatherAxis(g, v, shape.length, 2 + k, bicubicTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed); });
+      return v;
     }
     if (a.mode !== 'nearest' && spatial.some((d, k) => Math.max(d, plan.outSize[k]) > MAX_RESIZE_AXIS)) {
       // onnxruntime's linear Resize rounds source coordinates in float32 its own way, visibly so on long
       // axes; there, gather torch's exact taps instead
       let v = x;
       spatial.forEach((d, k) => {
-        if (d !== plan.outSize[k] || alignCorners) v = gatherAxis(g, v, t.shape.length, 2 + k, linearTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed);
+        if (d !== plan.outSize[k] || alignCorners) v = gatherAxis(g, v, shape.length, 2 + k, linearTaps(d, plan.outSize[k], alignCorners, plan.scales?.[k]), plan.outSize[k], feed);
       });
-      return { out: v === x ? g.node('Identity', [x]) : v, dtype: t.dtype };
+      return v === x ? g.node('Identity', [x]) : v;
     }
     let v = x;
-    let inShape = [...t.shape];
+    let inShape = [...shape];
     let outSize = plan.outSize;
     let scales = plan.scales;
-    const oneD = t.shape.length === 3;
+    const oneD = shape.length === 3;
     if (oneD) {
       // onnxruntime resizes the two innermost axes; carry 1-D as N×C×1×W
-      inShape = [t.shape[0], t.shape[1], 1, t.shape[2]];
+      inShape = [shape[0], shape[1], 1, shape[2]];
       v = g.node('Reshape', [v, g.int64s(inShape)]);
       outSize = [1, outSize[0]];
       scales = scales ? [1, scales[0]] : null;
@@ -232,8 +233,20 @@ export async function interpolate(t: Dense, a: InterpolateArgs, opts: ExecOption
       resized = g.node('Resize', [v, roi, '', g.int64s([inShape[0], inShape[1], ...outSize])], attrs);
     }
     if (oneD) resized = g.node('Reshape', [resized, g.int64s(outShape)]);
-    return { out: resized, dtype: t.dtype };
-  }, opts);
+    return resized;
+  };
+  return { out: body(), outShape };
+}
+
+export async function interpolate(t: Dense, a: InterpolateArgs, opts: ExecOptions): Promise<{ tensor: Dense; info: RunInfo }> {
+  if (!isFloat(t.dtype) && !(a.mode === 'nearest' && t.dtype === 'uint8')) {
+    throw new Error(`interpolate (${a.mode}) needs a floating-point input, got ${t.dtype}`);
+  }
+  const plan = planInterpolate(t.shape, a);
+  const alignCorners = a.alignCorners ?? false;
+  const key = `interpolate:${a.mode}:${alignCorners}:${plan.scales ? `sf=${plan.scales.join(',')}` : `size=${plan.outSize.join(',')}`}`;
+  const outShape = [t.shape[0], t.shape[1], ...plan.outSize];
+  const res = await execGraph(key, [t], (g, [x]) => ({ out: interpolateGraph(g, x, t.shape, t.dtype, a).out, dtype: t.dtype }), opts, `interpolate ${a.mode}`);
   if (res.tensor.shape.join(',') !== outShape.join(',')) {
     throw new Error(`interpolate: onnxruntime produced ${shapeText(res.tensor.shape)} where torch gives ${shapeText(outShape)}; pass size= instead of scale_factor=`);
   }

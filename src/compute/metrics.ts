@@ -21,11 +21,12 @@ import type { ExecOptions } from './exec';
 import { chunkSize } from './exec';
 import { GraphBuilder } from './graph';
 import type { Params } from './params';
-import type { ProviderName } from './providers';
+import type { ProviderChoice, ProviderName } from './providers';
 import type { RunInfo } from './session';
 import { runGraph } from './session';
 import { broadcastShapes } from './shapes';
 import { materialize } from './views';
+import { opError } from './opError';
 
 export const METRICS = ['iou', 'cc', 'mae', 'max_abs_diff', 'cosine', 'allclose', 'kld', 'sim'] as const;
 export type MetricName = typeof METRICS[number];
@@ -54,6 +55,8 @@ export interface MetricResult {
   details: Record<string, JsonValue>;
   shape: number[];
   provider: ProviderName;
+  /** why that provider ran */
+  reason: string;
   sessionMs: number;
   runMs: number;
   runs: number;
@@ -163,7 +166,7 @@ class Runner {
         t: { dtype: 'float32', shape: [len], data: t.subarray(start, start + len) },
       };
       for (const k of pg.scalars) feeds[k] = { dtype: 'float32', shape: [], data: Float32Array.of(scalars[k]) };
-      const { outputs, info } = await runGraph({ key: `metric:${pg.key}`, build: () => buildPartial(pg), feeds, providers: this.opts.providers });
+      const { outputs, info } = await runGraph({ key: `metric:${pg.key}`, op: `metric ${pg.key}`, build: () => buildPartial(pg), feeds, providers: this.opts.providers });
       this.info = info;
       this.sessionMs += info.sessionMs;
       this.runMs += info.runMs;
@@ -240,8 +243,16 @@ function unravel(index: number, shape: readonly number[]): number[] {
   return st.map((s, i) => Math.floor(index / s) % Math.max(shape[i], 1));
 }
 
-export async function runMetric(name: string, pred: Dense, target: Dense, params: Params, providers: readonly ProviderName[], opts?: { chunkElements?: number }): Promise<MetricResult> {
+export async function runMetric(name: string, pred: Dense, target: Dense, params: Params, providers: ProviderChoice, opts?: { chunkElements?: number }): Promise<MetricResult> {
   if (!isMetricName(name)) throw new Error(`unknown metric '${name}' (metrics: ${METRICS.join(', ')})`);
+  try {
+    return await metricOf(name, pred, target, params, providers, opts);
+  } catch (e) {
+    throw opError(name, e);
+  }
+}
+
+async function metricOf(name: MetricName, pred: Dense, target: Dense, params: Params, providers: ProviderChoice, opts?: { chunkElements?: number }): Promise<MetricResult> {
   const unknown = Object.keys(params.toRecord()).filter((k) => !(k in METRIC_PARAMS[name]));
   if (unknown.length) throw new Error(`${name} has no parameter ${unknown.join(', ')} (parameters: ${Object.keys(METRIC_PARAMS[name]).join(', ')})`);
   const reduction = params.str('reduction', 'none');
@@ -249,7 +260,7 @@ export async function runMetric(name: string, pred: Dense, target: Dense, params
   for (const [what, x] of [['pred', pred], ['target', target]] as const) {
     if (x.dtype === 'complex64' || x.dtype === 'complex128' || x.dtype === 'object' || x.dtype === 'unknown') throw new Error(`${what} has dtype ${x.dtype}: metrics need real numbers`);
   }
-  const shape = broadcastShapes(pred.shape, target.shape, `${name}: pred and target`);
+  const shape = broadcastShapes(pred.shape, target.shape, 'pred and target');
   const ex: ExecOptions = { providers, chunkElements: opts?.chunkElements };
   const pa = broadcastTo((await materialize(pred, ex)).tensor, shape);
   const ta = broadcastTo((await materialize(target, ex)).tensor, shape);
@@ -278,5 +289,5 @@ export async function runMetric(name: string, pred: Dense, target: Dense, params
     if (name === 'allclose' && typeof details.worst_index === 'number') details.worst_location = unravel(details.worst_index, shape);
   }
   const info = r.info as RunInfo;
-  return { metric: name, value, perSample, details, shape, provider: info.provider, sessionMs: r.sessionMs, runMs: r.runMs, runs: r.runs, fallbacks: info.fallbacks };
+  return { metric: name, value, perSample, details, shape, provider: info.provider, reason: info.reason, sessionMs: r.sessionMs, runMs: r.runMs, runs: r.runs, fallbacks: info.fallbacks };
 }

@@ -23,17 +23,25 @@ function resultDType(kind: ReduceKind, d: DTypeName): DTypeName {
   return d;
 }
 
-function reduceNode(g: GraphBuilder, kind: ReduceKind, x: string, axes: number[], keepdims: boolean): string {
+/** The reduction node (sum: ReduceSum with axes as input; mean / amax: axes as attribute, opset 17). */
+export function reduceNode(g: GraphBuilder, kind: ReduceKind, x: string, axes: number[], keepdims: boolean): string {
   const k = keepdims ? 1 : 0;
   if (kind === 'sum') return g.node('ReduceSum', [x, g.int64s(axes)], { keepdims: k });
   return g.node(kind === 'mean' ? 'ReduceMean' : 'ReduceMax', [x], { axes, keepdims: k });
 }
 
+/** The reduced axes (torch's dim: None or empty = all, negatives wrapped) and the result's shape. */
+export function reduceAxes(shape: readonly number[], dims: readonly number[] | undefined, keepdim: boolean): { axes: number[]; outShape: number[] } {
+  const rank = shape.length;
+  const axes = dims === undefined || dims.length === 0 ? shape.map((_, i) => i) : [...new Set(dims.map((d) => wrapDim(d, rank)))].sort((a, b) => a - b);
+  const outShape = keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+  return { axes, outShape };
+}
+
 export async function reduce(kind: ReduceKind, x: Dense, dims: number[] | undefined, keepdim: boolean, opts: ExecOptions): Promise<{ tensor: Dense; info: RunInfo }> {
   const rank = x.shape.length;
   const out = resultDType(kind, x.dtype);
-  const axes = dims === undefined || dims.length === 0 ? x.shape.map((_, i) => i) : [...new Set(dims.map((d) => wrapDim(d, rank)))].sort((a, b) => a - b);
-  const outShape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const { axes, outShape } = reduceAxes(x.shape, dims, keepdim);
   const numel = numelOf(x.shape);
   const all = axes.length === rank;
   const chunk = chunkSize(opts);

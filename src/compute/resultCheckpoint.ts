@@ -33,7 +33,7 @@ export function resultCheckpoint(t: Dense, name: string, title: string, facts: R
   const tensor: TensorInfo = stridedTensor(name, [...t.shape], storage, { stride, storageOffset: t.offset ?? 0 });
   return {
     path: title,
-    format: 'npy',
+    format: 'computed',
     tensors: [tensor],
     content: { $tensor: name },
     warnings: [],

@@ -22,6 +22,7 @@ import type * as Zlib from 'node:zlib';
 import type * as Stream from 'node:stream';
 import type { ByteSource } from './model';
 import { UnreadableError } from './model';
+import { openRegular } from './fileGuard';
 
 // zlib and streams are loaded on the first inflate: a CLI run over stored entries never needs them, and
 // loading them costs every run a few milliseconds
@@ -86,19 +87,10 @@ export class SharedFile implements RandomAccessFile {
 
   private constructor(private readonly handle: fsp.FileHandle, readonly path: string, readonly size: number) {}
 
+  /** a regular file only (links followed; FIFOs, devices, /proc and /sys refused: see fileGuard) */
   static async open(path: string): Promise<SharedFile> {
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(path, 'r');
-    } catch (err) {
-      throw new UnreadableError(errnoText(err), 'cannot open');
-    }
-    const stat = await handle.stat();
-    if (stat.isDirectory()) {
-      await handle.close();
-      throw new UnreadableError('is a directory');
-    }
-    return new SharedFile(handle, path, stat.size);
+    const { handle, size } = await openRegular(path);
+    return new SharedFile(handle, path, size);
   }
 
   retain(): this {
@@ -125,14 +117,6 @@ export class SharedFile implements RandomAccessFile {
     this.closed = true;
     await this.handle.close();
   }
-}
-
-function errnoText(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'ENOENT') return 'no such file';
-  if (e.code === 'EACCES') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  return e.message?.split('\n')[0] ?? String(err);
 }
 
 function clampRange(size: number, offset: number, length: number): [number, number] {

@@ -8,13 +8,24 @@ export type FormatName =
   | 'torch-zip' | 'torch-legacy' | 'torchscript' | 'torch-export' | 'torch-dcp'
   | 'safetensors' | 'npy' | 'npz' | 'onnx' | 'pickle'
   /** a tensor of a program stopped in the debugger (src/debug/liveCheckpoint.ts) */
-  | 'live';
+  | 'live'
+  /** the result of an op run in Tensorscope, in memory (src/compute/resultCheckpoint.ts) */
+  | 'computed';
 
 export type MemoryFormat = 'contiguous' | 'channels_last' | 'channels_last_3d' | 'other';
 
 export type Layout = 'strided' | 'sparse_coo' | 'sparse_csr' | 'sparse_csc' | 'sparse_bsr' | 'sparse_bsc';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * `obj[key] = value` for keys that come from a file: a key named `__proto__` becomes an own property
+ * like any other, instead of replacing the object's prototype and vanishing from the tree.
+ */
+export function setJsonKey<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
 
 /** Random access to bytes, without holding them: a file region, a zip entry (stored or deflated), a buffer. */
 export interface ByteSource {
@@ -146,4 +157,21 @@ export interface FormatReader {
 
 export interface OpenOptions {
   signal?: AbortSignal;
+  /** what `open.ts` read while detecting the format, handed on so no reader reads it again */
+  detected?: DetectionContext;
+}
+
+/**
+ * The detection context: the first bytes and, for a zip file, its directory already read (the reader that
+ * is given it owns it: its checkpoint closes it, or the reader closes it when it fails).
+ */
+export interface DetectionContext {
+  head: Uint8Array;
+  zip?: DetectedZip;
+}
+
+/** The part of `ZipArchive` the detection context promises (a structural type: model.ts imports no reader). */
+export interface DetectedZip {
+  readonly names: readonly string[];
+  close(): Promise<void>;
 }

@@ -13,6 +13,7 @@
  * and exponential sharing end in a bounded result, never a hang or a stack overflow.
  */
 import type { GlobalUse, JsonValue, StorageInfo, TensorInfo } from './model';
+import { setJsonKey } from './model';
 import { dtypeInfo } from './dtype';
 import { contiguousStrides, isContiguous, memoryFormatOf } from './layout';
 import { NumpyArray } from './pickle/builtins';
@@ -351,7 +352,7 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
         const n = Math.min(keys.length, MAX_ITEMS);
         for (let i = 0; i < n; i++) {
           const k = keys[i];
-          out[typeof k === 'string' ? k : keyText(k)] = conv(vals[i], depth + 1);
+          setJsonKey(out, typeof k === 'string' ? k : keyText(k), conv(vals[i], depth + 1));
         }
         if (keys.length > MAX_ITEMS) out['…'] = `${keys.length - MAX_ITEMS} more`;
         return out;
@@ -363,11 +364,11 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
           // the module's own settings (in_features, kernel_size, training, …), then what state_dict holds
           for (const [k, val] of mod.entries()) {
             const key = keyText(k);
-            if (!key.startsWith('_')) out[key] = conv(val, depth + 1);
+            if (!key.startsWith('_')) setJsonKey(out, key, conv(val, depth + 1));
           }
           const children: { [k: string]: JsonValue } = {};
           const kids = childrenOf(v) ?? [];
-          for (const [seg, child] of kids) children[seg] = conv(child, depth + 1);
+          for (const [seg, child] of kids) setJsonKey(children, seg, conv(child, depth + 1));
           out.state_dict = children;
           return out;
         }
@@ -376,7 +377,7 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
           let n = 0;
           for (const [k, val] of attrs.entries()) {
             if (n++ >= MAX_ITEMS) break;
-            out[keyText(k)] = conv(val, depth + 1);
+            setJsonKey(out, keyText(k), conv(val, depth + 1));
           }
         } else if (v.state !== undefined) {
           out.$state = conv(v.state, depth + 1);

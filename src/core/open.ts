@@ -5,7 +5,9 @@
  *   detectFormat(path): Promise<{ reader?: FormatReader; head: Uint8Array; entries: readonly string[] }>
  *
  * Each reader's `detect(head, path, entries)` sees the first 64 KiB; `entries` lists a directory's file
- * names, or — for a zip file — its member names (read from the central directory only).
+ * names, or — for a zip file — its member names (read from the central directory only). The chosen
+ * reader's `open` gets that detection context (`options.detected`: the head and the zip directory), so
+ * no file's directory is read twice.
  * Every failure is an UnreadableError with a one-line reason.
  */
 import { promises as fsp } from 'node:fs';
@@ -15,7 +17,13 @@ import { formatReaders } from './formats/index';
 import { ZipArchive, looksLikeZip } from './zip';
 import { SharedFile } from './byteSource';
 import { sniffError } from './formats/sniff';
-import { readTorchZip, torchZipReader } from './formats/torchZip';
+import { torchZipReader } from './formats/torchZip';
+import { torchscriptReader } from './formats/torchscript';
+import { torchExportReader } from './formats/torchExport';
+import { npzReader } from './formats/npz';
+
+/** readers that take the zip directory detection read (through readZipFile) */
+const ZIP_READERS: ReadonlySet<FormatReader> = new Set([torchZipReader, torchscriptReader, torchExportReader, npzReader]);
 
 const HEAD_BYTES = 64 * 1024;
 
@@ -53,7 +61,7 @@ async function detect(path: string): Promise<Detected> {
   if (isDir) {
     entries = await fsp.readdir(path);
   } else {
-    const file = await SharedFile.open(path).catch(() => { throw new UnreadableError('cannot open (permission denied?)'); });
+    const file = await SharedFile.open(path);
     try {
       head = await file.read(0, Math.min(HEAD_BYTES, file.size));
       if (looksLikeZip(head)) {
@@ -96,18 +104,11 @@ export async function openCheckpoint(path: string, options?: OpenOptions): Promi
     const { reader } = d;
     if (!reader) throw describeUnknown(d.head, path, d.entries, d.isDir, d.size, d.zipError);
     if (options?.signal?.aborted) throw new UnreadableError('cancelled');
-    if (reader === torchZipReader && zip) {
-      // the directory is already read: go on with it (the checkpoint's close() closes it)
-      const z = zip;
-      zip = undefined;
-      try {
-        return await readTorchZip(z, path);
-      } catch (err) {
-        await z.close();
-        throw err;
-      }
-    }
-    return await reader.open(path, options);
+    // the detection context: the head, and the zip directory already read, which the reader now owns
+    const detected = { head: d.head, zip };
+    if (zip && !ZIP_READERS.has(reader)) await zip.close();
+    zip = undefined;
+    return await reader.open(path, { ...options, detected });
   } catch (err) {
     if (err instanceof UnreadableError) throw err;
     if (err instanceof RangeError) throw new UnreadableError(`corrupt or hostile file (${err.message.split('\n')[0]})`);

@@ -13,12 +13,14 @@
  *     names: readonly string[]                     their names (the same array every time)
  *     get(name): ZipEntry | undefined
  *     source(entry): ByteSource                    lazy, no I/O until read
- *     entryFile(entry): Promise<RandomAccessFile>  a nested archive as a file (window when stored)
+ *     entryFile(entry, maxInflate?)               a nested archive as a file (window when stored; inflated up to 128 MiB)
  *     readEntry(entry, maxBytes?): Promise<Uint8Array>   whole entry (refuses above maxBytes; default 1 GiB)
  *     close(): Promise<void>
+ *   readZipFile(path, read, options?)              the archive (options.detected's, else opened) handed to `read`
+ *   zipDirectoryReads(): number                    directories read so far in this process
  * Errors are UnreadableError with a one-line reason.
  */
-import type { ByteSource } from './model';
+import type { ByteSource, OpenOptions } from './model';
 import { UnreadableError } from './model';
 import { latin1Text, utf8Text } from './bufferText';
 import { MemoryFile, SharedFile, WindowFile, inflateSource, lazyFileRegion, readAll, type RandomAccessFile } from './byteSource';
@@ -47,6 +49,13 @@ const ONE_READ_MAX = 64 << 20;
 /** room for the local header's name and extra field in that read (torch pads to 64-byte alignment) */
 const LOCAL_SLACK = 1024;
 
+let directoryReads = 0;
+
+/** How many zip directories were read in this process (a test checks each file's is read once). */
+export function zipDirectoryReads(): number {
+  return directoryReads;
+}
+
 export function looksLikeZip(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b &&
     ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
@@ -63,6 +72,8 @@ export class ZipArchive {
   readonly entries: ZipEntry[];
   private readonly byName = new Map<string, ZipEntry>();
   private readonly dataOffsets = new Map<ZipEntry, Promise<number>>();
+  /** one source per distinct stored bytes (see source()) */
+  private readonly sources = new Map<string, ByteSource>();
 
   private constructor(readonly file: RandomAccessFile, entries: ZipEntry[]) {
     this.entries = entries;
@@ -94,6 +105,7 @@ export class ZipArchive {
   }
 
   static async fromFile(file: RandomAccessFile): Promise<ZipArchive> {
+    directoryReads++;
     const size = file.size;
     if (size < 22) throw new UnreadableError('not a zip archive (too short)');
     const tailLen = Math.min(size, 22 + 0xffff + 20);
@@ -167,8 +179,22 @@ export class ZipArchive {
     return p;
   }
 
-  /** Lazy bytes of an entry (inflated when deflated). */
+  /**
+   * Lazy bytes of an entry (inflated when deflated). Entries whose directory records point at the same
+   * bytes (a hostile archive listing one member under 200 names) share one source, so its bytes are
+   * read, inflated and summarized once.
+   */
   source(entry: ZipEntry): ByteSource {
+    const key = `${entry.localHeaderOffset}:${entry.method}:${entry.compressedSize}:${entry.size}:${entry.flags}`;
+    let s = this.sources.get(key);
+    if (!s) {
+      s = this.makeSource(entry);
+      this.sources.set(key, s);
+    }
+    return s;
+  }
+
+  private makeSource(entry: ZipEntry): ByteSource {
     if (entry.flags & 1) throw new UnreadableError(`zip entry ${entry.name} is encrypted`);
     if (entry.method === 0) {
       return lazyFileRegion(this.file, () => this.dataOffset(entry), entry.size, () => `${entry.name} in ${this.file.path}`);
@@ -182,7 +208,7 @@ export class ZipArchive {
   }
 
   /** An entry as a file of its own (a nested archive): a window when stored, inflated into memory when not. */
-  async entryFile(entry: ZipEntry, maxInflate = 1 << 30): Promise<RandomAccessFile> {
+  async entryFile(entry: ZipEntry, maxInflate = 128 << 20): Promise<RandomAccessFile> {
     const label = `${entry.name} in ${this.file.path}`;
     if (entry.method === 0) return new WindowFile(this.file, await this.dataOffset(entry), entry.size, label);
     return new MemoryFile(await this.readEntry(entry, maxInflate), label);
@@ -271,7 +297,17 @@ function parseCentral(cd: Uint8Array, total: number, delta: number, fileSize: nu
  * Open the zip archive at `path` and hand it to `read`. On success the result owns the archive (a checkpoint
  * closes it in its `close()`); when `read` throws, the archive is closed before the error goes on.
  */
-export async function readZipFile<T>(path: string, read: (zip: ZipArchive) => Promise<T>): Promise<T> {
+export async function readZipFile<T>(path: string, read: (zip: ZipArchive) => Promise<T>, options?: OpenOptions): Promise<T> {
+  const detected = options?.detected?.zip;
+  if (detected instanceof ZipArchive) {
+    // the directory open.ts read while detecting: not read again
+    try {
+      return await read(detected);
+    } catch (err) {
+      await detected.close();
+      throw err;
+    }
+  }
   const file = await SharedFile.open(path);
   try {
     const zip = await ZipArchive.fromFile(file);

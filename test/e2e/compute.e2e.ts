@@ -1,7 +1,8 @@
 /**
  * The compute commands end to end, in a real VS Code (code-server), a real browser (Chromium) and the real
  * onnxruntime-node of the extension host, driven through the UI only:
- *   - Tensorscope: Run Op… (palette → op quick pick → tensor from an open inspector → parameter input box):
+ *   - Tensorscope: Run Op… (palette → op quick pick → tensor from an open inspector → one parameter line, checked
+ *     as it is typed: a view torch refuses is refused in the form):
  *     permute(conv1.weight, 0,2,3,1) opens as an unsaved tensor whose strides are torch's, then Materialize
  *     opens the contiguous copy, then Save as .npy writes a file torch reads back equal;
  *     a shape error (bmm on 4-d tensors) is explained before anything runs
@@ -199,11 +200,18 @@ test('compute: Run Op (view strides, materialize, save .npy), shape error, Check
     await runCommand(page, 'Tensorscope: Run Op…');
     await pick(page, 'view');
     await pick(page, 'result', 'result', 'dims=0,2,3,1)');
+    // the parameter line is checked as it is typed: the refusal shows in the form, before anything runs
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'view(input, shape)' }).waitFor();
     await quickInput(page).fill('-1');
-    await answer(page, 'shape');
-    const refused = await notification(page, /view\(216\) is not possible/);
-    assert.match(refused.message, /strides 27,3,1,9/);
-    assert.match(refused.message, /Use reshape\(216\)/);
+    const refusal = page.locator('.quick-input-widget .quick-input-message', { hasText: /view\(216\) is not possible/ });
+    await refusal.waitFor();
+    const refused = (await refusal.textContent()) ?? '';
+    assert.match(refused, /strides 27,3,1,9/);
+    assert.match(refused, /Use reshape\(216\)/);
+    await wb.shot('05b-view-refused-as-typed');
+    await quickInput(page).fill('216, 1');
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: /view\(216, 1\) is not possible/ }).waitFor();
+    await page.keyboard.press('Escape');
 
     // Check Metric… on a .npy file (Browse…, code-server's simple open dialog) against the materialized result:
     // the saved file holds the same values, so max_abs_diff is 0

@@ -550,7 +550,10 @@ export async function setBreakpoint(page: Page, lineText: string, opts: { timeou
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const editor = page.locator('.editor-instance .monaco-editor').first();
   const line = editor.locator('.view-line', { hasText: lineText }).first();
-  await line.click();
+  await line.waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+  // force: while the editor is still tokenizing (slow on a busy machine) it redraws its lines again and again, so a
+  // line never counts as "stable"; where it stands does not move, and a click there puts the cursor on it
+  await line.click({ force: true, timeout: Math.max(1, deadline - Date.now()) });
   const before = await editor.locator('.codicon-debug-breakpoint').count();
   for (;;) {
     await page.keyboard.press('F9');

@@ -137,26 +137,28 @@ async function runMetricCase(c: MetricCase, dir: string, providers: ProviderName
   }
 }
 
-async function runChainCase(c: ChainCase, dir: string, provider: ProviderName): Promise<Outcome> {
+/** A chain as one graph, and as one session per step (on WebGPU its intermediates stay GPU buffers). */
+async function runChainCase(c: ChainCase, dir: string, provider: ProviderName, mode: 'one-graph' | 'sessions'): Promise<Outcome> {
   const x = await loadNpy(path.join(dir, c.input));
+  const name = `chain ${c.name} (${mode})`;
   try {
-    const r = await runOpChain(c.steps, { dtype: 'float32', shape: x.shape, data: x.data }, provider);
+    const r = await runOpChain(c.steps, { dtype: 'float32', shape: x.shape, data: x.data }, [provider], mode);
     const want = await loadNpy(path.join(dir, c.expected));
     const problems: string[] = [];
     if (r.output.shape.join(',') !== want.shape.join(',')) problems.push(`shape ${r.output.shape}, torch ${want.shape}`);
     const d = compare(toNumbers(r.output.data), toNumbers(want.data));
     if (d) problems.push(d);
-    if (provider === 'webgpu' && !r.resident) problems.push('intermediates did not stay on the device');
-    return { name: `chain ${c.name}`, ok: problems.length === 0, detail: problems.join('; '), provider };
+    if ((provider === 'webgpu' || mode === 'one-graph') && !r.resident) problems.push('intermediates did not stay on the device');
+    return { name, ok: problems.length === 0, detail: problems.join('; '), provider: r.provider };
   } catch (e) {
-    return { name: `chain ${c.name}`, ok: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}`, provider: null };
+    return { name, ok: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}`, provider: null };
   }
 }
 
 export async function runAllCases(dir: string, providers: ProviderName[]): Promise<Outcome[]> {
   const m = readManifest(dir);
   const out: Outcome[] = [];
-  for (const c of m.chains ?? []) out.push(await runChainCase(c, dir, providers[0]));
+  for (const c of m.chains ?? []) for (const mode of ['one-graph', 'sessions'] as const) out.push(await runChainCase(c, dir, providers[0], mode));
   for (const c of m.ops) out.push(await runOpCase(c, dir, providers));
   for (const c of m.metrics) out.push(await runMetricCase(c, dir, providers));
   return out;

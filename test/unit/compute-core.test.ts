@@ -23,8 +23,11 @@ test('params parse torch spellings', () => {
   assert.throws(() => Params.parse(['size=a']).ints('size'), /numbers/);
 });
 
-test('providers parse with the default chain', () => {
-  assert.deepEqual(parseProviders(undefined), ['cuda', 'webgpu', 'cpu']);
+test('providers parse: auto by default, a list forces an order', () => {
+  assert.equal(parseProviders(undefined), 'auto');
+  assert.equal(parseProviders([]), 'auto');
+  assert.equal(parseProviders(['auto']), 'auto');
+  assert.equal(parseProviders('auto'), 'auto');
   assert.deepEqual(parseProviders('webgpu, cpu'), ['webgpu', 'cpu']);
   assert.throws(() => parseProviders('tpu'), /unknown execution provider/);
 });

@@ -9,8 +9,10 @@
 import { promises as fsp } from 'node:fs';
 import nodePath from 'node:path';
 import type { ByteSource, Checkpoint, FormatReader, JsonValue, OpenOptions, TensorInfo } from '../model';
-import { UnreadableError } from '../model';
+import { UnreadableError, setJsonKey } from '../model';
 import { SharedFile, WindowFile } from '../byteSource';
+import { outsideWarning, readRegular } from '../fileGuard';
+import { errorMessage } from '../errors';
 import { ZipArchive } from '../zip';
 import { unpickle } from '../pickle/machine';
 import { torchReconstructors, dtypeOfGlobal } from '../pickle/torch';
@@ -70,14 +72,21 @@ function placeOf(where: Place[], i: number, offsets: number[]): Place | undefine
   return where.find((w) => same(w.chunkOffsets)) ?? where.find((w) => w.index === i && w.chunkOffsets === undefined);
 }
 
+/** `.metadata` of the largest checkpoints is tens of MB; a bigger one is not a DCP index. */
+const MAX_METADATA_BYTES = 512 << 20;
+
 export async function openDcp(dir: string, _options?: OpenOptions): Promise<Checkpoint> {
   const metaPath = nodePath.join(dir, '.metadata');
   let data: Uint8Array;
   try {
-    data = await fsp.readFile(metaPath);
-  } catch {
-    throw new UnreadableError('no .metadata file: not a distributed checkpoint directory');
+    data = await readRegular(metaPath, MAX_METADATA_BYTES);
+  } catch (err) {
+    if (err instanceof UnreadableError && err.reason === 'no such file') throw new UnreadableError('no .metadata file: not a distributed checkpoint directory');
+    throw new UnreadableError(`.metadata: ${errorMessage(err)}`);
   }
+  const warnings: string[] = [];
+  const linked = await outsideWarning(dir, metaPath);
+  if (linked) warnings.push(linked);
   const r = unpickle(data, { reconstructors: torchReconstructors(), label: '.metadata' });
   const md = attrs(r.value);
   const sdm = md?.get('state_dict_metadata');
@@ -107,18 +116,19 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
       const p = nodePath.join(dir, rel);
       if (nodePath.relative(dir, p).startsWith('..')) return undefined;
       try { files.set(rel, await SharedFile.open(p)); } catch { return undefined; }
+      const outside = await outsideWarning(dir, p);
+      if (outside) warnings.push(outside);
     }
     return files.get(rel);
   };
   const tensors: TensorInfo[] = [];
-  const warnings: string[] = [];
   const other: { [k: string]: JsonValue } = {};
   for (const [k, v] of sdm.entries()) {
     const fqn = String(k);
     const a = attrs(v);
     const cls = v instanceof PyObject ? v.className : '';
     if (!a || !/TensorStorageMetadata$/.test(cls)) {
-      other[fqn] = cls.replace(/^.*\./, '') || 'bytes';
+      setJsonKey(other, fqn, cls.replace(/^.*\./, '') || 'bytes');
       continue;
     }
     const props = a.get('properties');

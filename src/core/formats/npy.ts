@@ -8,7 +8,8 @@
  *   parseNpyHeader(bytes)            header facts + where the data starts
  *   npyTensor(header, source, name)  the TensorInfo for an array whose data is `source`
  */
-import type { Checkpoint, FormatReader, StorageInfo, TensorInfo, ByteSource } from '../model';
+import type { Checkpoint, FormatReader, GlobalUse, StorageInfo, TensorInfo, ByteSource } from '../model';
+import { errorMessage } from '../errors';
 import { UnreadableError } from '../model';
 import { parseNumpyDescr } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
@@ -27,18 +28,37 @@ const MAX_OBJECTS_SHOWN = 100;
  * The elements of an object array (a pickled ndarray after the header), unpickled by the safe machine for
  * display: `{"$objects": [repr, …], "count": n}`; a one-line note when they cannot be read.
  */
-export async function objectArrayContent(source: ByteSource, label: string): Promise<{ content: JsonValue; warning?: string }> {
-  if (source.size > MAX_OBJECT_PICKLE) return { content: null, warning: `${label}: ${source.size}-byte object pickle not unpickled for display` };
+export async function objectArrayContent(source: ByteSource, label: string): Promise<{ content: JsonValue; warnings: string[]; globals: GlobalUse[] }> {
+  // np.load runs this pickle when allow_pickle=True, and refuses the array otherwise: say so, with what it calls
+  const risk = (globals: GlobalUse[]): string => {
+    const unsafe = globals.filter((g) => g.unsafe).map((g) => g.name);
+    const calls = unsafe.length ? `, which would call ${unsafe.join(', ')}` : '';
+    return `${label} is a pickled object array: np.load refuses it unless allow_pickle=True, which runs its pickle${calls} (nothing was run here)`;
+  };
+  if (source.size > MAX_OBJECT_PICKLE) return { content: null, warnings: [risk([]), `${label}: ${source.size}-byte object pickle not unpickled for display`], globals: [] };
+  let globals: GlobalUse[] = [];
   try {
     const bytes = await source.read(0, source.size);
-    const { value } = unpickle(bytes, { reconstructors: torchReconstructors(), label });
+    const r = unpickle(bytes, { reconstructors: torchReconstructors(), label });
+    globals = r.globals;
+    const value = r.value;
     const objects = value instanceof NumpyArray ? value.objects : Array.isArray(value) ? value : undefined;
-    if (!objects) return { content: null, warning: `${label}: the object pickle holds no object array` };
+    if (!objects) return { content: null, warnings: [risk(globals), `${label}: the object pickle holds no object array`], globals };
     const shown = objects.slice(0, MAX_OBJECTS_SHOWN).map((o) => pyRepr(o, 1));
-    return { content: { $objects: shown, count: objects.length } };
+    return { content: { $objects: shown, count: objects.length }, warnings: [risk(globals)], globals };
   } catch (err) {
-    return { content: null, warning: `${label}: its objects could not be unpickled (${(err as Error).message.split('\n')[0]})` };
+    return { content: null, warnings: [risk(globals), `${label}: its objects could not be unpickled (${errorMessage(err).split('\n')[0]})`], globals };
   }
+}
+
+/** `into` plus `more`, counts of the same global added. */
+export function mergeGlobals(into: GlobalUse[], more: readonly GlobalUse[]): GlobalUse[] {
+  const byName = new Map(into.map((g) => [g.name, { ...g }]));
+  for (const g of more) {
+    const had = byName.get(g.name);
+    if (had) had.count += g.count; else byName.set(g.name, { ...g });
+  }
+  return [...byName.values()];
 }
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -183,10 +203,12 @@ export const npyReader: FormatReader = {
       const tensor = npyTensor(header, source, '', 'array');
       const warnings = npyWarnings(header, '');
       let content: JsonValue = { $tensor: '' };
+      let globals: GlobalUse[] = [];
       if (tensor.dtype === 'object') {
         const objs = await objectArrayContent(source, 'the object array');
         if (objs.content) content = { $tensor: '', objects: objs.content };
-        if (objs.warning) warnings.push(objs.warning);
+        warnings.push(...objs.warnings);
+        globals = objs.globals;
       }
       return {
         path,
@@ -194,7 +216,7 @@ export const npyReader: FormatReader = {
         tensors: [tensor],
         content,
         warnings,
-        globals: [],
+        globals,
         producer: `numpy ${header.version}`,
         meta: {
           'npy version': header.version,

@@ -5,11 +5,11 @@
  *
  *   npzReader: FormatReader
  */
-import type { Checkpoint, FormatReader, JsonValue, TensorInfo } from '../model';
-import { UnreadableError } from '../model';
-import { ZipArchive, looksLikeZip } from '../zip';
+import type { ByteSource, Checkpoint, FormatReader, GlobalUse, JsonValue, TensorInfo } from '../model';
+import { UnreadableError, setJsonKey } from '../model';
+import { looksLikeZip, readZipFile } from '../zip';
 import { subSource } from '../byteSource';
-import { NPY_MAX_HEADER, hasNpyMagic, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
+import { NPY_MAX_HEADER, hasNpyMagic, mergeGlobals, npyHeaderLength, npyTensor, npyWarnings, objectArrayContent, parseNpyHeader } from './npy';
 
 export const npzReader: FormatReader = {
   format: 'npz',
@@ -24,12 +24,13 @@ export const npzReader: FormatReader = {
     const name = Buffer.from(head.subarray(30, 30 + nameLen)).toString('latin1');
     return name.endsWith('.npy');
   },
-  async open(p, options): Promise<Checkpoint> {
-    const zip = await ZipArchive.open(p);
-    try {
+  open(p, options): Promise<Checkpoint> {
+    return readZipFile(p, async (zip) => {
       const tensors: TensorInfo[] = [];
       const warnings: string[] = [];
       const content: Record<string, JsonValue> = {};
+      let globals: GlobalUse[] = [];
+      const dataOf = new Map<ByteSource, ByteSource>();
       let version = '';
       for (const entry of zip.entries) {
         if (options?.signal?.aborted) throw new UnreadableError('aborted');
@@ -51,15 +52,21 @@ export const npzReader: FormatReader = {
         }
         const header = parseNpyHeader(await source.read(0, headerLen));
         version ||= header.version;
-        const data = subSource(source, header.dataOffset, Math.max(0, source.size - header.dataOffset), `${entry.name} in ${p}`);
+        // members listed twice over the same bytes share one source (see ZipArchive.source): and so one data view
+        let data = dataOf.get(source);
+        if (!data) {
+          data = subSource(source, header.dataOffset, Math.max(0, source.size - header.dataOffset), `${entry.name} in ${p}`);
+          dataOf.set(source, data);
+        }
         const tensor = npyTensor(header, data, name, entry.name);
         tensors.push(tensor);
         warnings.push(...npyWarnings(header, name));
-        content[name] = { $tensor: name };
+        setJsonKey(content, name, { $tensor: name });
         if (tensor.dtype === 'object') {
           const objs = await objectArrayContent(data, `array ${name}`);
-          if (objs.content) content[name] = { $tensor: name, objects: objs.content };
-          if (objs.warning) warnings.push(objs.warning);
+          if (objs.content) setJsonKey(content, name, { $tensor: name, objects: objs.content });
+          warnings.push(...objs.warnings);
+          globals = mergeGlobals(globals, objs.globals);
         }
       }
       return {
@@ -68,7 +75,7 @@ export const npzReader: FormatReader = {
         tensors,
         content,
         warnings,
-        globals: [],
+        globals,
         producer: version ? `numpy ${version}` : 'numpy',
         meta: {
           members: String(zip.entries.length),
@@ -76,9 +83,6 @@ export const npzReader: FormatReader = {
         },
         close: () => zip.close(),
       };
-    } catch (err) {
-      await zip.close();
-      throw err;
-    }
+    }, options);
   },
 };

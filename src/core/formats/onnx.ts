@@ -11,9 +11,10 @@
  */
 import path from 'node:path';
 import type { ByteSource, Checkpoint, FormatReader, JsonValue, StorageInfo, TensorInfo } from '../model';
-import { UnreadableError } from '../model';
+import { UnreadableError, setJsonKey } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo, numpyNameOf } from '../dtype';
+import { outsideWarning } from '../fileGuard';
 import { SharedFile, fileRegion } from '../byteSource';
 import { stridedTensor } from '../tensorInfo';
 import { numelOf } from '../layout';
@@ -229,7 +230,7 @@ export const onnxReader: FormatReader = {
       if (opsets.length) meta.opset = opsets.join(', ');
       if (graphName) meta.graph = graphName;
       const content: Record<string, JsonValue> = {};
-      for (const t of tensors) content[t.name] = { $tensor: t.name };
+      for (const t of tensors) setJsonKey(content, t.name, { $tensor: t.name });
       return {
         path: p,
         format: 'onnx',
@@ -318,8 +319,11 @@ async function initTensor(init: RawInit, file: SharedFile, dir: string, external
         try {
           ext = await SharedFile.open(extPath);
           externals.set(extPath, ext);
-        } catch {
-          warnings.push(`initializer ${name}: external data file ${loc} is missing`);
+          const outside = await outsideWarning(dir, extPath);
+          if (outside) warnings.push(outside);
+        } catch (err) {
+          const reason = err instanceof UnreadableError && err.reason !== 'no such file' ? err.message : 'is missing';
+          warnings.push(`initializer ${name}: external data file ${loc} ${reason === 'is missing' ? reason : `cannot be read (${reason})`}`);
         }
       }
       if (ext) {

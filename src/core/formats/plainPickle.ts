@@ -5,7 +5,7 @@
  *
  *   plainPickleReader: FormatReader
  */
-import { promises as fsp } from 'node:fs';
+import { readRegular } from '../fileGuard';
 import type { Checkpoint, FormatReader } from '../model';
 import { UnreadableError } from '../model';
 import { torchReconstructors, unpickle } from '../pickle';
@@ -33,10 +33,8 @@ export const plainPickleReader: FormatReader = {
     return looksLikeOldPickle(head, path);
   },
   async open(path, options): Promise<Checkpoint> {
-    const st = await fsp.stat(path).catch(() => { throw new UnreadableError('no such file', 'cannot open'); });
-    if (st.size > MAX_PICKLE_BYTES) throw new UnreadableError(`a ${st.size}-byte plain pickle is too large to read`, 'pickle');
     if (options?.signal?.aborted) throw new UnreadableError('aborted');
-    const data = new Uint8Array(await fsp.readFile(path));
+    const data = await readRegular(path, MAX_PICKLE_BYTES, 'a plain pickle');
     // tensors pickled directly (pickle.dump(tensor)) carry their storage as a nested legacy torch.save stream
     const result = unpickle(data, { reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }), label: path });
     const named = nameTensors(result.value);

@@ -13,10 +13,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Checkpoint, FormatReader, JsonValue, OpenOptions, StorageInfo, TensorInfo } from '../model';
-import { UnreadableError } from '../model';
+import { UnreadableError, setJsonKey } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
+import { outsideWarning, readRegular } from '../fileGuard';
 import { stridedTensor } from '../tensorInfo';
 import { numelOf } from '../layout';
 
@@ -146,13 +147,13 @@ function producerOf(metadata: Record<string, string>): string {
 async function openSingle(p: string): Promise<Checkpoint> {
   const { file, header } = await openOne(p);
   const tensors = header.entries.map((e) => tensorOf(e, file, header.dataStart, ''));
-  const content: JsonValue = {};
-  for (const t of tensors) (content as Record<string, JsonValue>)[t.name] = { $tensor: t.name };
+  const content: Record<string, JsonValue> = {};
+  for (const t of tensors) setJsonKey(content, t.name, { $tensor: t.name });
   return {
     path: p,
     format: 'safetensors',
     tensors,
-    content: Object.keys(header.metadata).length ? { __metadata__: header.metadata, ...content as Record<string, JsonValue> } : content,
+    content: Object.keys(header.metadata).length ? { __metadata__: header.metadata, ...content } : content,
     warnings: [],
     globals: [],
     producer: producerOf(header.metadata),
@@ -184,20 +185,22 @@ async function shardList(p: string): Promise<{ dir: string; files: string[]; ind
     dir = path.dirname(p);
   }
   let parsed: unknown;
+  const bytes = await readRegular(index, MAX_HEADER);
   try {
-    const text = await fsp.readFile(index, 'utf8');
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
     throw new UnreadableError(`index ${path.basename(index)} is not valid JSON (${(err as Error).message.split('\n')[0]})`, 'sharded checkpoint');
   }
   const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
   if (!map || typeof map !== 'object') throw new UnreadableError(`index ${path.basename(index)} has no weight_map`, 'sharded checkpoint');
-  const files: string[] = [];
+  const files = new Set<string>();
   for (const f of Object.values(map as Record<string, unknown>)) {
     if (typeof f !== 'string' || f.includes('..') || path.isAbsolute(f)) throw new UnreadableError(`weight_map names a bad shard ${JSON.stringify(f)}`, 'sharded checkpoint');
-    if (!files.includes(f)) files.push(f);
+    // a shard is a weights file: an index (this one: a cycle) or a folder would open another set in turn
+    if (isIndexName(f)) throw new UnreadableError(`weight_map names an index file, not a shard: ${JSON.stringify(f)}${path.join(dir, f) === index ? ' (itself)' : ''}`, 'sharded checkpoint');
+    files.add(f);
   }
-  return { dir, files, index, bin: path.basename(index) === 'pytorch_model.bin.index.json' };
+  return { dir, files: [...files], index, bin: path.basename(index) === 'pytorch_model.bin.index.json' };
 }
 
 async function openSet(p: string, options?: OpenOptions): Promise<Checkpoint> {
@@ -210,11 +213,17 @@ async function openSet(p: string, options?: OpenOptions): Promise<Checkpoint> {
   let format: Checkpoint['format'] = 'safetensors';
   const meta: Record<string, string> = { shards: String(files.length) };
   if (index) meta.index = path.basename(index);
+  let current: string | undefined;
   try {
     for (const f of files) {
+      current = f;
       if (options?.signal?.aborted) throw new UnreadableError('aborted');
       const shardPath = path.join(dir, f);
+      const outside = await outsideWarning(dir, shardPath);
+      if (outside) warnings.push(outside);
       if (bin) {
+        const st = await fsp.stat(shardPath).catch(() => undefined);
+        if (st?.isDirectory()) throw new UnreadableError(`shard ${f} is a folder, not a weights file`, 'sharded checkpoint');
         // torch shards: opened by whichever reader takes them (H1's torch readers), merged by name
         const { openCheckpoint } = await import('../open');
         const ck = await openCheckpoint(shardPath, options);
@@ -224,7 +233,7 @@ async function openSet(p: string, options?: OpenOptions): Promise<Checkpoint> {
         warnings.push(...ck.warnings.map((w) => `${f}: ${w}`));
         for (const t of ck.tensors) {
           tensors.push({ ...t, storage: t.storage ? { ...t.storage, key: `${f}/${t.storage.key}` } : null });
-          content[t.name] = { $tensor: t.name };
+          setJsonKey(content, t.name, { $tensor: t.name });
         }
         continue;
       }
@@ -233,12 +242,12 @@ async function openSet(p: string, options?: OpenOptions): Promise<Checkpoint> {
       producer = producerOf(header.metadata);
       for (const e of header.entries) {
         tensors.push(tensorOf(e, file, header.dataStart, `${f}:`));
-        content[e.name] = { $tensor: e.name };
+        setJsonKey(content, e.name, { $tensor: e.name });
       }
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));
-    throw err;
+    throw err instanceof UnreadableError && current ? new UnreadableError(`shard ${current}: ${err.message}`, 'sharded checkpoint') : err;
   }
   const seen = new Set<string>();
   for (const t of tensors) {

@@ -7,7 +7,8 @@
  *   Old layout (torch 2.1–2.5): `serialized_state_dict.(pt|json)` holds a nested torch.save archive.
  * Lifted constants are counted in `meta`, not listed (as the program's state_dict does).
  */
-import type { Checkpoint, FormatReader, OpenOptions, StorageInfo, TensorInfo } from '../model';
+import type { Checkpoint, FormatReader, GlobalUse, OpenOptions, StorageInfo, TensorInfo } from '../model';
+import { mergeGlobals } from './npy';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, readZipFile, type ZipEntry } from '../zip';
 import { NameIndex } from '../zipNames';
@@ -56,19 +57,35 @@ async function readJson(zip: ZipArchive, e: ZipEntry, what: string): Promise<unk
 }
 
 /**
+ * torch.export stores weight files uncompressed; a deflated one is inflated into memory to be read as an
+ * archive, up to this size (a 1 MB file must not make us hold a 1,000 MiB member).
+ */
+const MAX_INFLATED_WEIGHT = 64 << 20;
+
+/** Globals and risk warnings of the pickles nested in `use_pickle` weight files. */
+interface PickleFindings {
+  globals: GlobalUse[];
+  warnings: Set<string>;
+}
+
+/**
  * The tensor a `use_pickle` weight file holds (a torch.save archive of one tensor, nested in this one), or
  * why it cannot be read. The nested archive stays open until the checkpoint closes (`inners`).
  */
-async function pickledTensor(zip: ZipArchive, entry: ZipEntry, path: string, inners: ZipArchive[]): Promise<TensorInfo | string> {
+async function pickledTensor(zip: ZipArchive, entry: ZipEntry, path: string, inners: ZipArchive[], found: PickleFindings): Promise<TensorInfo | string> {
   let inner: ZipArchive;
   try {
-    inner = await ZipArchive.fromFile(await zip.entryFile(entry));
+    if (entry.method !== 0 && entry.size > MAX_INFLATED_WEIGHT) return `a deflated archive of ${entry.size} bytes, more than the ${MAX_INFLATED_WEIGHT} inflated for it`;
+    inner = await ZipArchive.fromFile(await zip.entryFile(entry, MAX_INFLATED_WEIGHT));
   } catch {
     return 'not a torch.save archive';
   }
   inners.push(inner);
   try {
     const ck = await readTorchZip(inner, path);
+    // its pickle runs under torch.load: report what it calls, as for any other pickle
+    found.globals = mergeGlobals(found.globals, ck.globals);
+    for (const w of ck.warnings) if (/would run code|weights_only/.test(w)) found.warnings.add(`${entry.name}: ${w}`);
     const t = ck.tensors.find((x) => x.name === '') ?? (ck.tensors.length === 1 ? ck.tensors[0] : undefined);
     if (!t) return `it holds ${ck.tensors.length} tensors`;
     if (!t.storage) return 'a tensor subclass without a storage of its own';
@@ -94,6 +111,8 @@ async function readNewLayoutInto(zip: ZipArchive, path: string, prefix: string, 
   const byteOrder = meta.byteorder === 'big' ? 'big' : 'little';
   const warnings: string[] = [];
   const tensors: TensorInfo[] = [];
+  const found: PickleFindings = { globals: [], warnings: new Set() };
+  const pickledOnce = new Map<ZipEntry, Promise<TensorInfo | string>>();
   const models = zip.entries.filter((e) => e.name.startsWith(`${prefix}models/`) && e.name.endsWith('.json')).map((e) => e.name.slice(prefix.length + 7, -5));
   if (models.length) meta.models = models.join(', ');
   const configs = zip.entries.filter((e) => e.name.startsWith(`${prefix}data/weights/`) && e.name.endsWith('_weights_config.json'));
@@ -118,7 +137,10 @@ async function readNewLayoutInto(zip: ZipArchive, path: string, prefix: string, 
       };
       if (entry && w.use_pickle) {
         // a tensor subclass, saved with torch.save into the weight file: the bytes are its storage's
-        const pickled = await pickledTensor(zip, entry, path, inners);
+        // several weights may name one file: it is read (and inflated) once
+        let once = pickledOnce.get(entry);
+        if (!once) { once = pickledTensor(zip, entry, path, inners, found); pickledOnce.set(entry, once); }
+        const pickled = await once;
         if (typeof pickled === 'string') {
           warnings.push(`${fqn} is stored as a pickled tensor whose bytes cannot be read (${pickled})`);
         } else {
@@ -142,7 +164,7 @@ async function readNewLayoutInto(zip: ZipArchive, path: string, prefix: string, 
     meta['lifted constants'] = String(Object.keys(c.config ?? {}).length);
   }
   return {
-    path, format: 'torch-export', tensors, content: { models, meta }, warnings, globals: [],
+    path, format: 'torch-export', tensors, content: { models, meta }, warnings: [...warnings, ...found.warnings], globals: found.globals,
     producer: 'pytorch (torch.export.save)', meta,
     close: async () => {
       for (const inner of inners) await inner.close();
@@ -172,11 +194,11 @@ async function readOldLayout(zip: ZipArchive, path: string): Promise<Checkpoint>
   }
 }
 
-export async function openTorchExport(path: string, _options?: OpenOptions): Promise<Checkpoint> {
+export async function openTorchExport(path: string, options?: OpenOptions): Promise<Checkpoint> {
   return readZipFile(path, (zip) => {
     const prefix = newLayoutPrefix(zip.names);
     return prefix !== undefined ? readNewLayout(zip, path, prefix) : readOldLayout(zip, path);
-  });
+  }, options);
 }
 
 export const torchExportReader: FormatReader = {

@@ -8,10 +8,10 @@
  *   loadZipPickle(zip, pklName, storageDir, byteOrder, label): Promise<PickleResult>
  *   zipMeta(zip, prefix): Record<string,string>
  */
-import type { Checkpoint, FormatReader, OpenOptions } from '../model';
+import type { ByteSource, Checkpoint, FormatReader, OpenOptions } from '../model';
 import { UnreadableError } from '../model';
 import { ZipArchive, looksLikeZip, readZipFile, type ZipEntry } from '../zip';
-import { unpickle, type PickleResult } from '../pickle/machine';
+import { UNKNOWN, pickleEnd, unpickle, type PickleResult } from '../pickle/machine';
 import { TorchStorage, TorchTensor, resolveQuantParams, storageDtype, torchReconstructors } from '../pickle/torch';
 import { dtypeInfo, type DTypeName } from '../dtype';
 import { itemsOf, toNumber, type PyValue } from '../pickle/values';
@@ -52,6 +52,44 @@ export async function zipMeta(zip: ZipArchive, prefix: string): Promise<Record<s
   return meta;
 }
 
+/** pickles up to this size are read whole, in one read (every real data.pkl but the largest) */
+const PICKLE_ONE_READ = 16 << 20;
+
+/**
+ * A zip entry holding a pickle, read only up to its STOP: bytes after it (a data.pkl padded with 500 MiB
+ * of zeros) are never inflated. Read in growing steps, each scanned from the start for STOP, so the work
+ * stays linear in the pickle's length.
+ */
+export async function readPickleEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: number): Promise<Uint8Array> {
+  if (entry.size <= PICKLE_ONE_READ) return zip.readEntry(entry, maxBytes);
+  const source = zip.source(entry);
+  let buf = new Uint8Array(PICKLE_ONE_READ);
+  let len = 0;
+  let scanAt = PICKLE_ONE_READ;
+  const iter = source.chunks ? source.chunks(0, source.size, 1 << 20) : chunksOf(source);
+  for await (const chunk of iter) {
+    if (len + chunk.length > buf.length) {
+      const grown = new Uint8Array(Math.max(buf.length * 2, len + chunk.length));
+      grown.set(buf.subarray(0, len));
+      buf = grown;
+    }
+    buf.set(chunk, len);
+    len += chunk.length;
+    if (len >= scanAt || len >= source.size) {
+      const end = pickleEnd(buf.subarray(0, len));
+      if (end >= 0) return buf.subarray(0, end);
+      if (end === UNKNOWN) break; // an opcode the scan does not follow: read it all, as before
+      scanAt = len * 2;
+    }
+    if (len > maxBytes) throw new UnreadableError(`${entry.name} is a pickle of more than ${maxBytes} bytes`);
+  }
+  return zip.readEntry(entry, maxBytes);
+}
+
+async function* chunksOf(source: ByteSource): AsyncIterable<Uint8Array> {
+  for (let off = 0; off < source.size; off += 1 << 20) yield await source.read(off, Math.min(1 << 20, source.size - off));
+}
+
 /**
  * Unpickle `pklName` of a zip whose storages live under `storageDir` (`archive/data/`), wiring
  * persistent ids (`('storage', type, key, location, numel)`) to lazy entry sources.
@@ -61,7 +99,7 @@ export async function loadZipPickle(
 ): Promise<{ result: PickleResult; missing: string[]; storages: TorchStorage[] }> {
   const entry = zip.get(pklName);
   if (!entry) throw new UnreadableError(`${pklName} missing`);
-  const data = await zip.readEntry(entry, 512 << 20);
+  const data = await readPickleEntry(zip, entry, 512 << 20);
   const storages = new Map<string, TorchStorage>();
   const missing: string[] = [];
   const keyPrefix = storageDir.slice(storageDir.lastIndexOf('/', storageDir.length - 2) + 1);
@@ -131,8 +169,8 @@ export async function readTorchZip(zip: ZipArchive, path: string): Promise<Check
   };
 }
 
-export async function openTorchZip(path: string, _options?: OpenOptions): Promise<Checkpoint> {
-  return readZipFile(path, (zip) => readTorchZip(zip, path));
+export async function openTorchZip(path: string, options?: OpenOptions): Promise<Checkpoint> {
+  return readZipFile(path, (zip) => readTorchZip(zip, path), options);
 }
 
 export const torchZipReader: FormatReader = {

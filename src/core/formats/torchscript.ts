@@ -118,7 +118,7 @@ function clearRequiresGrad(root: PyValue): void {
   }
 }
 
-export async function openTorchScript(path: string, _options?: OpenOptions): Promise<Checkpoint> {
+export async function openTorchScript(path: string, options?: OpenOptions): Promise<Checkpoint> {
   return readZipFile(path, async (zip) => {
     const names = zip.names;
     const prefix = zipPrefix(names) ?? zipPrefix(names, 'constants.pkl');
@@ -180,7 +180,7 @@ export async function openTorchScript(path: string, _options?: OpenOptions): Pro
       globals, producer: 'pytorch (torch.jit.save)', meta,
       close: () => zip.close(),
     };
-  });
+  }, options);
 }
 
 export const torchscriptReader: FormatReader = {

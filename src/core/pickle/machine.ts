@@ -58,11 +58,16 @@ export interface PickleResult {
   globals: GlobalUse[];
 }
 
+/**
+ * Generous for real files (a torch.save of a million tensors runs ~30 M opcodes and memoizes ~8 M values,
+ * and picklers batch list and dict items by 1,000, so the stack stays shallow), tight enough that no
+ * pickle can hold more than a few hundred MiB: memo values nobody reads are not stored (see memoReads).
+ */
 const DEFAULT_LIMITS: PickleLimits = {
   maxOps: 200_000_000,
   maxMemo: 50_000_000,
   maxStringBytes: 2 ** 31 - 1,
-  maxStack: 50_000_000,
+  maxStack: 4_000_000,
   maxLongBytes: 1 << 16,
 };
 
@@ -149,15 +154,30 @@ function normInt(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/**
+ * Python refuses int ↔ text conversions above 4,300 digits (sys.int_info.default_max_str_digits), and
+ * BigInt parsing is quadratic in the digits: 20 M digits would take minutes.
+ */
+const MAX_INT_DIGITS = 4300;
+
 function parseIntText(text: string, what: string): number | bigint | boolean {
   const t = text.trim().replace(/L$/, '');
+  if (t.length > MAX_INT_DIGITS + 1) throw new UnreadableError(`${what} literal of ${t.length} digits in pickle (Python refuses more than ${MAX_INT_DIGITS})`);
   if (what === 'INT' && (t === '00' || t === '01')) return t === '01';
   if (!/^[-+]?\d+$/.test(t)) throw new UnreadableError(`bad ${what} literal in pickle`);
   return normInt(BigInt(t));
 }
 
-/** Memo indices below this live in a dense array (pickles number them 0, 1, 2, …); others in a Map. */
-const DENSE_MEMO = 1 << 24;
+/**
+ * Memo indices below this live in a dense array (pickles number them 0, 1, 2, …); others in a Map, and
+ * only when read (a 45 M-entry memo of values nobody reads costs nothing past the dense part).
+ */
+const DENSE_MEMO = 1 << 22;
+/** memo indices the pre-scan tracks in a byte array; larger read indices go to a set (of bounded size) */
+const READ_BITS = 1 << 26;
+const MAX_BIG_READS = 1 << 20;
+/** the memo limit when every value must be kept (text GET opcodes, which the pre-scan does not follow) */
+const KEEP_ALL_MAX_MEMO = 10_000_000;
 
 /**
  * Strings from a pickle: UTF-8 through Buffer's native decoder (replacement characters for invalid
@@ -190,16 +210,35 @@ const u32At = (data: Uint8Array, pos: number): number =>
  * 0/1 and for anything this pass does not follow; the machine itself then reports what is wrong.
  */
 function memoReads(data: Uint8Array, start: number): MemoReads | undefined {
-  const end = data.length;
   // no sane pickle memoizes more values than it has bytes
-  const bits = new Uint8Array(Math.min(end, DENSE_MEMO) + 1);
+  const reads: MemoReads = { bits: new Uint8Array(Math.min(data.length, READ_BITS) + 1), big: new Set<number>() };
+  return walkOpcodes(data, start, reads) >= 0 ? reads : undefined;
+}
+
+/**
+ * Where a pickle starting at `start` ends: the offset just after its STOP, `NEEDS_MORE` when the bytes end
+ * first, `UNKNOWN` at an opcode the walk does not follow (the caller then reads the whole entry).
+ */
+export function pickleEnd(data: Uint8Array, start = 0): number {
+  return walkOpcodes(data, start, undefined);
+}
+export const NEEDS_MORE = -1;
+export const UNKNOWN = -2;
+
+/**
+ * One pass over the opcodes, building nothing: the offset after STOP, or NEEDS_MORE / UNKNOWN. With
+ * `reads`, the memo indices read are recorded, and text GETs (which it cannot record) count as UNKNOWN.
+ */
+function walkOpcodes(data: Uint8Array, start: number, reads: MemoReads | undefined): number {
+  const end = data.length;
+  const bits = reads ? reads.bits : new Uint8Array(0);
   const nbits = bits.length;
-  const big = new Set<number>();
+  const big = reads ? reads.big : new Set<number>();
   let pos = start;
   while (pos < end) {
     const op = data[pos++];
     switch (op) {
-      case 0x2e: return { bits, big }; // STOP
+      case 0x2e: return pos; // STOP
       case 0x28: case 0x30: case 0x31: case 0x32: case 0x4e: case 0x88: case 0x89: case 0x29: case 0x85:
       case 0x86: case 0x87: case 0x74: case 0x5d: case 0x6c: case 0x7d: case 0x64: case 0x8f: case 0x91:
       case 0x90: case 0x61: case 0x65: case 0x73: case 0x75: case 0x94: case 0x93: case 0x52: case 0x81:
@@ -210,47 +249,52 @@ function memoReads(data: Uint8Array, start: number): MemoReads | undefined {
       case 0x4a: case 0x72: case 0x84: pos += 4; break; // BININT LONG_BINPUT EXT4
       case 0x47: case 0x95: pos += 8; break; // BINFLOAT FRAME
       case 0x68: // BINGET
-        if (pos >= end) return undefined;
-        bits[data[pos++]] = 1;
+        if (pos >= end) return NEEDS_MORE;
+        if (reads) bits[data[pos]] = 1;
+        pos++;
         break;
       case 0x6a: { // LONG_BINGET
-        if (pos + 4 > end) return undefined;
-        const idx = u32At(data, pos);
-        if (idx < nbits) bits[idx] = 1; else big.add(idx);
+        if (pos + 4 > end) return NEEDS_MORE;
+        if (reads) {
+          const idx = u32At(data, pos);
+          if (idx < nbits) bits[idx] = 1;
+          else if (big.add(idx).size > MAX_BIG_READS) return UNKNOWN;
+        }
         pos += 4;
         break;
       }
       case 0x8a: case 0x55: case 0x8c: case 0x43: // LONG1 SHORT_BINSTRING SHORT_BINUNICODE SHORT_BINBYTES
-        if (pos >= end) return undefined;
+        if (pos >= end) return NEEDS_MORE;
         pos += 1 + data[pos];
         break;
       case 0x8b: case 0x54: case 0x58: case 0x42: // LONG4 BINSTRING BINUNICODE BINBYTES
-        if (pos + 4 > end) return undefined;
+        if (pos + 4 > end) return NEEDS_MORE;
         pos += 4 + u32At(data, pos);
         break;
       case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8 BINBYTES8 BYTEARRAY8
-        if (pos + 8 > end) return undefined;
+        if (pos + 8 > end) return NEEDS_MORE;
         pos += 8 + u32At(data, pos + 4) * 2 ** 32 + u32At(data, pos);
         break;
       }
-      case 0x49: case 0x4c: case 0x46: case 0x53: case 0x56: case 0x70: case 0x50: { // one text line
+      case 0x49: case 0x4c: case 0x46: case 0x53: case 0x56: case 0x70: case 0x50: case 0x67: { // one text line
+        if (op === 0x67 && reads) return UNKNOWN; // GET of a text index: not recorded
         const nl = data.indexOf(0x0a, pos);
-        if (nl < 0) return undefined;
+        if (nl < 0) return NEEDS_MORE;
         pos = nl + 1;
         break;
       }
       case 0x63: case 0x69: { // GLOBAL INST: two lines
         const nl = data.indexOf(0x0a, pos);
         const nl2 = nl < 0 ? -1 : data.indexOf(0x0a, nl + 1);
-        if (nl2 < 0) return undefined;
+        if (nl2 < 0) return NEEDS_MORE;
         pos = nl2 + 1;
         break;
       }
-      default: // GET (text index) and unknown opcodes
-        return undefined;
+      default: // unknown opcodes
+        return UNKNOWN;
     }
   }
-  return undefined; // no STOP
+  return NEEDS_MORE; // no STOP yet
 }
 
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PickleResult {
@@ -298,6 +342,8 @@ class Machine {
     this.end = data.length;
     this.pos = options.start ?? 0;
     this.reads = memoReads(data, this.pos);
+    // without the pre-scan every memo value is kept: bound them tighter
+    if (this.reads === undefined) this.limits.maxMemo = Math.min(this.limits.maxMemo, KEEP_ALL_MAX_MEMO);
     this.ctx = { call: (fn, args, kwargs) => this.callGlobal(fn, args, 'reduce', kwargs) };
   }
 
@@ -390,6 +436,13 @@ class Machine {
       if (this.memoCount >= this.limits.maxMemo) this.fail('pickle memo too large');
       this.memoCount++;
       arr.push(v);
+      return;
+    }
+    if (!keep) {
+      // never read: counted, not stored (a value put twice under one index is counted twice)
+      if (this.memoCount >= this.limits.maxMemo) this.fail('pickle memo too large');
+      this.memoCount++;
+      this.memoMap.delete(idx);
       return;
     }
     if (!this.memoMap.has(idx)) {

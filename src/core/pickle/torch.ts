@@ -12,6 +12,7 @@
  *   dtypeOfGlobal(value): DTypeName | undefined   `torch.float32` global → float32
  */
 import type { ByteSource, Layout, QuantInfo } from '../model';
+import { UnreadableError } from '../model';
 import { dtypeOfStorageClass, dtypeOfTorchAttr, type DTypeName } from '../dtype';
 import type { Reconstructor } from './machine';
 import { builtinReconstructors, numpyReconstructors, NumpyArray } from './builtins';
@@ -76,6 +77,8 @@ function nums(v: PyValue | undefined, what: string): number[] {
     if (n === undefined) throw new Error(`${what} holds a non-integer`);
     out[i] = n;
   }
+  // torch.load fails on these too (set_ refuses a negative size): one clear error, not a hidden tensor
+  if (what === 'size' && out.some((d) => d < 0)) throw new UnreadableError(`a tensor has an invalid size [${out.join(', ')}] (negative)`);
   return out;
 }
 

@@ -65,6 +65,9 @@ function numericKey(key: PyValue): number | string | undefined {
   }
 }
 
+/** dicts with fewer keys than this find them by a linear scan (no index Maps) */
+const SMALL_DICT = 8;
+
 export class PyDict {
   readonly keys: PyValue[] = [];
   readonly values: PyValue[] = [];
@@ -83,16 +86,61 @@ export class PyDict {
   }
 
   private indexOf(key: PyValue): number {
+    if (this.strIndex === undefined) return this.scan(key); // small: no index yet (see set)
     if (typeof key === 'string') return this.strIndex?.get(key) ?? -1;
     if (key === null) return this.noneAt;
     const n = numericKey(key);
     return n === undefined ? -1 : this.numIndex?.get(n) ?? -1;
   }
 
+  /** a small dict's key position by a linear scan: no index Maps for the many one-key dicts of a pickle */
+  private scan(key: PyValue): number {
+    const keys = this.keys;
+    if (typeof key === 'string') {
+      for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+      return -1;
+    }
+    if (key === null) return this.noneAt;
+    const n = numericKey(key);
+    if (n === undefined) return -1;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (typeof k !== 'string' && k !== null && numericKey(k) === n) return i;
+    }
+    return -1;
+  }
+
+  /** the index Maps, made when the dict outgrows a linear scan */
+  private buildIndex(): void {
+    const str = new Map<string, number>();
+    const num = new Map<number | string, number>();
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = this.keys[i];
+      if (typeof k === 'string') str.set(k, i);
+      else if (k !== null) {
+        const n = numericKey(k);
+        if (n !== undefined) num.set(n, i);
+      }
+    }
+    this.strIndex = str;
+    this.numIndex = num;
+  }
+
   set(key: PyValue, value: PyValue): void {
     const at = this.keys.length;
+    if (this.strIndex === undefined) {
+      if (at < SMALL_DICT) {
+        const old = this.scan(key);
+        if (old >= 0) { this.values[old] = value; return; }
+        if (key === null) this.noneAt = at;
+        this.keys.push(key);
+        this.values.push(value);
+        return;
+      }
+      this.buildIndex();
+    }
     if (typeof key === 'string') {
-      const index = this.strIndex ??= new Map();
+      const index = this.strIndex as Map<string, number>;
       const old = index.get(key);
       if (old !== undefined) { this.values[old] = value; return; }
       index.set(key, at);
@@ -102,7 +150,7 @@ export class PyDict {
     } else {
       const n = numericKey(key);
       if (n !== undefined) {
-        const index = this.numIndex ??= new Map();
+        const index = this.numIndex as Map<number | string, number>;
         const old = index.get(n);
         if (old !== undefined) { this.values[old] = value; return; }
         index.set(n, at);

@@ -71,7 +71,45 @@ function scaled(s: TensorStats, m: number, count: number): TensorStats {
 /** A view may touch each stored element many times (overlapping strides); beyond this factor it is refused. */
 const MAX_OVERLAP = 64;
 
-export async function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
+/**
+ * Statistics already computed (or under way) per byte source and view: tensors that are the same view of
+ * one storage (300k names for one storage, npz members sharing one zip entry) are computed once. Held
+ * as long as the source is (the checkpoint), not longer.
+ */
+const byView = new WeakMap<object, Map<string, Promise<TensorStats>>>();
+
+function viewKey(t: TensorInfo): string {
+  return `${t.dtype}|${t.storage?.byteOrder}|${t.storageOffset}|${t.shape.join(',')}|${t.stride.join(',')}|${t.quant ? JSON.stringify(t.quant) : ''}`;
+}
+
+export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
+  const source = tensor.storage?.source;
+  // an explicit choice of workers or inline is a request to compute (tests compare the two)
+  if (!source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
+  let views = byView.get(source);
+  if (!views) { views = new Map(); byView.set(source, views); }
+  const key = viewKey(tensor);
+  const running = views.get(key);
+  if (running) {
+    // the same view is computed (or was) for another name: its result, progress reported when it is there;
+    // when that run was cancelled by its own caller, this one computes for itself
+    return running.then(
+      (r) => {
+        options.onProgress?.(r.count, r.count);
+        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UnreadableError('cancelled');
+        return r;
+      },
+      () => computeStatsOnce(tensor, options),
+    );
+  }
+  const p = computeStatsOnce(tensor, options);
+  views.set(key, p);
+  // a failed or cancelled run is not remembered: the next caller tries again
+  p.catch(() => views?.delete(key));
+  return p;
+}
+
+async function computeStatsOnce(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
   const numel = tensorNumel(tensor);
   sourceOf(tensor); // throws a clean UnreadableError where there are no bytes
   if (!hasNumericValues(tensor.dtype) || numel === 0) {
@@ -81,7 +119,7 @@ export async function computeStats(tensor: TensorInfo, options: StatsOptions = {
   const { reduced, multiplicity } = withoutBroadcastDims(tensor);
   if (multiplicity > 1 && !tensor.quant?.scales) {
     const onProgress = options.onProgress ? (done: number) => options.onProgress?.(done * multiplicity, numel) : undefined;
-    return scaled(await computeStats(reduced, { ...options, onProgress }), multiplicity, numel);
+    return scaled(await computeStatsOnce(reduced, { ...options, onProgress }), multiplicity, numel);
   }
   const stored = Math.max(1, Math.floor((tensor.storage?.bytes ?? 0) / Math.max(1, dtypeInfo(tensor.dtype).itemSize)));
   if (numel > 2 ** 31 && numel > MAX_OVERLAP * stored) {
