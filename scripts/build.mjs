@@ -23,6 +23,7 @@ const nodeEntries = [
 const webEntries = [
   ['webview/main.ts', 'webview'],
   ['webview/graph/main.ts', 'graph'],
+  ['webview/compare/main.ts', 'compare'],
 ];
 
 const common = {

@@ -1,7 +1,7 @@
-/** What the views share: the persisted state, the request channel, navigation. Implemented in main.ts. */
-import type { HostMessage, InspectorState, ViewName, WebviewMessage } from '../src/shared/protocol';
-
-export type Request = WebviewMessage & { requestId: number };
+/** What the views share: the persisted state, the connection to the host, navigation. Implemented in main.ts. */
+import type { InspectorProtocol, InspectorState, ViewName } from '../src/shared/protocol';
+import type { RequestClient, ViewNoteType } from '../src/shared/channel';
+import type { Infer } from '../src/shared/schema';
 
 export interface App {
   state: InspectorState;
@@ -9,11 +9,13 @@ export interface App {
   /** persist state now / soon (scrolling) */
   save(): void;
   saveSoon(): void;
-  /** send a request; every reply with its id (page, details, stats, progress, values, error) goes to onReply. Returns the id. */
-  call(message: Request, onReply: (m: HostMessage) => void): number;
-  send(message: WebviewMessage): void;
-  /** forget a request's reply handler */
-  drop(requestId: number): void;
+  /**
+   * A request to the host (src/shared/protocol.ts INSPECTOR): resolves with its reply, rejects with a RequestError
+   * (the host's error reply) or a CancelledError (its signal aborted).
+   */
+  request: RequestClient<InspectorProtocol>['request'];
+  /** a note (no reply) to the host */
+  note<K extends ViewNoteType<InspectorProtocol>>(type: K, body: Infer<InspectorProtocol['fromView'][K]>): void;
   showView(view: ViewName): void;
   openDetails(name: string): void;
   /** select a tensor in the table and scroll to it */

@@ -1,13 +1,15 @@
 /**
  * The inspector webview's entry: state (persisted with setState, restored after hiding/reload), the tab bar,
- * the request channel to the host, and the four views.
+ * the connection to the host (requests as promises, src/shared/protocol.ts INSPECTOR), and the four views.
  */
 import { h, clear } from './dom';
 import { registerToolkit } from './ui/toolkit';
-import { send, loadState, saveState, requestId } from './vscodeApi';
-import { parseHostMessage, isInspectorState, VIEWS, type HostMessage, type InspectorState, type ViewName, type WebviewMessage } from '../src/shared/protocol';
+import { loadState, saveState } from './vscodeApi';
+import { connect } from './channel';
+import { INSPECTOR, isInspectorState, VIEWS, type InspectorProtocol, type InspectorState, type ViewName } from '../src/shared/protocol';
+import type { HostNote } from '../src/shared/channel';
 import { DEFAULT_QUERY } from '../src/shared/tableModel';
-import type { App, Request } from './app';
+import type { App } from './app';
 import { SummaryView } from './views/summary';
 import { TableView } from './views/table';
 import { DetailsView } from './views/details';
@@ -20,9 +22,10 @@ const state: InspectorState = isInspectorState(restored)
   ? restored
   : { uri: '', view: 'table', query: { ...DEFAULT_QUERY }, scrollTop: 0, selected: null, details: null, sliceExpr: '' };
 
-const handlers = new Map<number, (m: HostMessage) => void>();
 let saveTimer: number | undefined;
 let currentUri: string | null = null;
+
+const host = connect(INSPECTOR, (m) => onNote(m));
 
 const app: App = {
   state,
@@ -32,14 +35,8 @@ const app: App = {
     if (saveTimer !== undefined) return;
     saveTimer = window.setTimeout(() => { saveTimer = undefined; saveState(state); }, 250);
   },
-  call: (message: Request, onReply) => {
-    const id = requestId();
-    handlers.set(id, onReply);
-    send({ ...message, requestId: id } as WebviewMessage);
-    return id;
-  },
-  send,
-  drop: (id) => { handlers.delete(id); },
+  request: (type, params, options) => host.client.request(type, params, options),
+  note: (type, body) => host.note(type, body),
   showView: (v) => showView(v),
   openDetails: (name) => {
     state.details = name;
@@ -56,7 +53,7 @@ const app: App = {
     showView('table');
     table.setFilter(filter);
   },
-  copy: (text) => send({ type: 'copy', text }),
+  copy: (text) => host.note('copy', { text }),
 };
 
 const summary = new SummaryView(app);
@@ -94,65 +91,55 @@ function showBanner(text: string | null, kind: 'info' | 'error' = 'info'): void 
   banner.textContent = text ?? '';
 }
 
-function onMessage(m: HostMessage): void {
+function onNote(m: HostNote<InspectorProtocol>): void {
   switch (m.type) {
     case 'loading':
-      if (!app.tensorCount) showBanner(`Reading ${m.file}…`);
-      else showBanner(`${m.file} changed on disk; re-reading…`);
+      if (!app.tensorCount) showBanner(`Reading ${m.body.file}…`);
+      else showBanner(`${m.body.file} changed on disk; re-reading…`);
       return;
     case 'fatal':
-      showBanner(`Cannot read ${m.file}: ${m.message}`, 'error');
+      showBanner(`Cannot read ${m.body.file}: ${m.body.message}`, 'error');
       return;
     case 'init': {
+      const init = m.body;
       showBanner(null);
-      const sameFile = currentUri === m.file.uri || (currentUri === null && state.uri === m.file.uri);
-      currentUri = m.file.uri;
+      const sameFile = currentUri === init.file.uri || (currentUri === null && state.uri === init.file.uri);
+      currentUri = init.file.uri;
       if (!sameFile) {
         // a different file: start fresh but keep the user's table preferences
-        Object.assign(state, { uri: m.file.uri, view: 'table', scrollTop: 0, selected: null, details: null, sliceExpr: '', query: { ...state.query, filter: '', collapsed: [], grouped: state.uri === '' ? m.defaultGrouped : state.query.grouped } });
+        Object.assign(state, { uri: init.file.uri, view: 'table', scrollTop: 0, selected: null, details: null, sliceExpr: '', query: { ...state.query, filter: '', collapsed: [], grouped: state.uri === '' ? init.defaultGrouped : state.query.grouped } });
       }
-      state.uri = m.file.uri;
-      app.tensorCount = m.tensorCount;
+      state.uri = init.file.uri;
+      app.tensorCount = init.tensorCount;
       // an op's result is titled by its call alone: "interpolate(conv1.weight, size=6×6, bilinear)"
-      title.textContent = m.file.format === 'computed' ? m.file.name : `${m.file.name} — ${m.file.format}, ${m.tensorCount} tensor${m.tensorCount === 1 ? '' : 's'}`;
-      title.title = m.file.path;
-      summary.update(m.summary);
-      content.update(m.content, m.optimizers);
+      title.textContent = init.file.format === 'computed' ? init.file.name : `${init.file.name} — ${init.file.format}, ${init.tensorCount} tensor${init.tensorCount === 1 ? '' : 's'}`;
+      title.title = init.file.path;
+      summary.update(init.summary);
+      content.update(init.content, init.optimizers);
       table.reset(sameFile);
-      if (m.firstPage) table.seed(m.firstPage);
+      if (init.firstPage) table.seed(init.firstPage);
       if (state.details) details.load(state.details);
-      showView(m.tensorCount === 0 && state.view === 'table' ? 'summary' : state.view);
+      showView(init.tensorCount === 0 && state.view === 'table' ? 'summary' : state.view);
       app.save();
-      document.body.dataset.generation = String(m.file.generation);
+      document.body.dataset.generation = String(init.file.generation);
       return;
     }
     case 'reveal':
-      app.openDetails(m.name);
-      table.focus(m.name);
+      app.openDetails(m.body.name);
+      table.focus(m.body.name);
       return;
     case 'allStats':
-      summary.allStatsProgress(m.done, m.total, m.finished, m.suspicious ?? 0);
+      summary.allStatsProgress(m.body.done, m.body.total, m.body.finished, m.body.suspicious ?? 0);
       table.refresh();
       return;
     case 'showTable':
-      app.filterTable(m.filter);
+      app.filterTable(m.body.filter);
       return;
-    default: {
-      const handler = handlers.get(m.requestId);
-      if (handler) handler(m);
-      if (m.type === 'page' || m.type === 'details' || m.type === 'values' || m.type === 'stats') {
-        if (m.type !== 'stats') handlers.delete(m.requestId);
-      }
-    }
   }
 }
 
-window.addEventListener('message', (e: MessageEvent) => {
-  const m = parseHostMessage(e.data);
-  if (m) onMessage(m);
-});
-document.addEventListener('securitypolicyviolation', (e) => send({ type: 'log', level: 'warn', message: `CSP ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}` }));
-window.addEventListener('error', (e) => send({ type: 'log', level: 'error', message: `${e.message} at ${e.filename}:${e.lineno}` }));
+document.addEventListener('securitypolicyviolation', (e) => host.note('log', { level: 'warn', message: `CSP ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}` }));
+window.addEventListener('error', (e) => host.note('log', { level: 'error', message: `${e.message} at ${e.filename}:${e.lineno}` }));
 
 showView(state.view);
-send({ type: 'ready', state: isInspectorState(restored) ? state : null });
+host.note('ready', { state: isInspectorState(restored) ? state : null });

@@ -1,5 +1,4 @@
-/** The webview side of the channel: typed postMessage and state. */
-import type { InspectorState, WebviewMessage } from '../src/shared/protocol';
+/** The webview side of VS Code's API (acquired once per page): messages to the host and the saved state. */
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -13,7 +12,8 @@ const api: VsCodeApi = typeof acquireVsCodeApi === 'function'
   ? acquireVsCodeApi()
   : { postMessage: () => undefined, getState: () => undefined, setState: () => undefined };
 
-export function send(message: WebviewMessage): void {
+/** only webview/channel.ts sends: every message goes through the page's protocol */
+export function postToHost(message: unknown): void {
   api.postMessage(message);
 }
 
@@ -21,11 +21,6 @@ export function loadState(): unknown {
   return api.getState();
 }
 
-export function saveState(state: InspectorState): void {
+export function saveState(state: unknown): void {
   api.setState(state);
-}
-
-let nextRequest = 1;
-export function requestId(): number {
-  return nextRequest++;
 }

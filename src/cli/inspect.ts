@@ -9,6 +9,7 @@ import type { statsJson } from '../core/stats/index';
 import { writeOut } from './output';
 import { layoutKind } from '../core/layout';
 import { parseSwitches } from './switches';
+import { formatBytes } from '../core/units';
 import { printError, terminalText } from './terminalText';
 
 const USAGE = 'usage: tensorscope inspect PATH [--json] [--stats]\n';
@@ -39,13 +40,6 @@ function fmtShape(s: number[]): string {
   return `[${s.join(', ')}]`;
 }
 
-function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(2)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
 function fmtNum(v: number | null | undefined): string {
   if (v === null || v === undefined) return '-';
   return Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4));
@@ -56,7 +50,7 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
   const storages = new Map<string, number>();
   for (const t of ck.tensors) if (t.storage) storages.set(t.storage.key, t.storage.bytes);
   const total = [...storages.values()].reduce((a, b) => a + b, 0);
-  lines.push(terminalText(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${fmtBytes(total)}`));
+  lines.push(terminalText(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${formatBytes(total)}`));
   for (const [k, v] of Object.entries(ck.meta)) lines.push(terminalText(`  ${k}: ${v}`));
   const rows = ck.tensors.map((t) => {
     const notes: string[] = [];

@@ -11,7 +11,7 @@ import type { DTypeName } from './dtype';
 import { dtypeInfo } from './dtype';
 import type { ByteSource, TensorInfo } from './model';
 import { UnreadableError } from './model';
-import { isContiguous, storageExtent } from './layout';
+import { isContiguous, numelOf, storageExtent } from './layout';
 
 export interface RawBlock {
   /** raw bytes of `count` consecutive elements (row-major), aligned to the element size */
@@ -223,7 +223,7 @@ interface WalkCtx { src: ByteSource; k: number; what: string; windowBytes: numbe
  */
 async function* walk(ctx: WalkCtx, shape: readonly number[], stride: readonly number[], offset: number, base: number, start: number, end: number, blocker: Blocker): AsyncGenerator<RawBlock> {
   checkAbort(ctx.signal);
-  const numel = shape.reduce((a, b) => a * b, 1);
+  const numel = numelOf(shape);
   if (numel === 0 || end <= start) return;
   const ext = storageExtent(shape, stride, offset);
   if (!ext) return;

@@ -21,6 +21,7 @@ import { TorchStorage, TorchTensor } from './pickle/torch';
 import {
   PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, isExtension, pyRepr, type PyValue,
 } from './pickle/values';
+import { formatBytes } from './units';
 
 export interface NameOptions {
   /** most tensors to list (default 500,000) */
@@ -396,13 +397,6 @@ function toContent(root: PyValue, names: Map<object, string>, maxNodes: number, 
 
 // ------------------------------------------------------------------ warnings
 
-function fmtBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
 interface Extent {
   storage: StorageInfo;
   firstName: string;
@@ -502,7 +496,7 @@ export function pickleWarnings(tensors: TensorInfo[], globals: GlobalUse[]): str
     }
   }
   if (worst) {
-    out.push(`${fmtBytes(wasted)} of saved storage are not covered by any tensor: a small view dragged a big storage into the file (e.g. '${worst.name}' uses ${fmtBytes(worst.total - worst.unused)} of a ${fmtBytes(worst.total)} storage; save a .clone())`);
+    out.push(`${formatBytes(wasted)} of saved storage are not covered by any tensor: a small view dragged a big storage into the file (e.g. '${worst.name}' uses ${formatBytes(worst.total - worst.unused)} of a ${formatBytes(worst.total)} storage; save a .clone())`);
   }
   return out;
 }
@@ -525,5 +519,5 @@ export function unlistedStorages(storages: readonly TorchStorage[], tensors: rea
     bytes += s.bytes;
   }
   if (count === 0) return undefined;
-  return `${count} of the file's ${storages.length} storages (${fmtBytes(bytes)}) back no listed tensor: tensors a state_dict leaves out (non-persistent buffers, plain module attributes, object state without names such as quantized packed parameters)`;
+  return `${count} of the file's ${storages.length} storages (${formatBytes(bytes)}) back no listed tensor: tensors a state_dict leaves out (non-persistent buffers, plain module attributes, object state without names such as quantized packed parameters)`;
 }

@@ -1,6 +1,7 @@
 /** Text renderings of live answers: the hover line, inline values, hover markdown, DOT. Pure functions. */
 import type { AutogradGraph, HoverAnswer, InlineShape, LiveStats, LiveTensor, LiveValue } from './protocol';
 import { isLiveTensor } from './protocol';
+import { formatBytes } from '../core/units';
 
 export function fmtNum(x: number | null | undefined): string {
   if (x === null || x === undefined) return '—';
@@ -8,14 +9,6 @@ export function fmtNum(x: number | null | undefined): string {
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
   return String(Number(x.toPrecision(4)));
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 export function shapeText(shape: number[]): string {
@@ -70,7 +63,7 @@ export function hoverMarkdown(a: HoverAnswer): string {
     const rows: [string, string][] = [
       ['shape', shapeText(a.shape)], ['dtype', a.dtype], ['device', a.device],
       ['stride', shapeText(a.stride)], ['contiguous', a.contiguous ? 'yes' : `no${a.memoryFormat ? ` (${a.memoryFormat})` : ''}`],
-      ['requires_grad', String(a.requiresGrad)], ['grad_fn', a.gradFn ?? '—'], ['memory', fmtBytes(a.bytes)],
+      ['requires_grad', String(a.requiresGrad)], ['grad_fn', a.gradFn ?? '—'], ['memory', formatBytes(a.bytes)],
     ];
     if (a.stats) {
       rows.push(['min / max', `${fmtNum(a.stats.min)} / ${fmtNum(a.stats.max)}`], ['mean / std', `${fmtNum(a.stats.mean)} / ${fmtNum(a.stats.std)}`],

@@ -1,5 +1,5 @@
 /**
- * The inspector webview's HTML: a strict CSP with a per-load nonce, local resources only (dist/), no inline
+ * The webviews' HTML (the inspector's and the Compare view's): a strict CSP with a per-load nonce, local resources only (dist/), no inline
  * script or style without the nonce, and no string from a file anywhere in it (the webview fills the page
  * with textContent from messages).
  */
@@ -25,10 +25,11 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+/** A page running the bundle `dist/<bundle>.js` (scripts/build.mjs) with the shared stylesheet, inside `<div id=rootId>`. */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, bundle = 'webview', rootId = 'app'): string {
   const nonce = makeNonce();
   const dist = vscode.Uri.joinPath(extensionUri, 'dist');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, `${bundle}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
   return `<!DOCTYPE html>
 <html lang="en">
@@ -41,7 +42,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <title>${escapeHtml(title)}</title>
 </head>
 <body>
-<div id="app" data-nonce="${nonce}"><div class="loading">Loading…</div></div>
+<div id="${rootId}" data-nonce="${nonce}"><div class="loading">Loading…</div></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;

@@ -13,7 +13,9 @@ import { explainStrides } from '../shared/explain';
 import { pageOf, queryKey, rowFilter, visibleItems, type TableItem, type TableQuery } from '../shared/tableModel';
 import { shownColumns } from '../shared/columns';
 import { rowStatsOf } from '../shared/rowStats';
-import { PAGE_SIZE, type FirstPage, type HostMessage, type SliceValues, type TensorDetails, type WebviewMessage } from '../shared/protocol';
+import { INSPECTOR, PAGE_SIZE, type FirstPage, type InspectorFromHost, type InspectorProtocol, type SliceValues, type TablePage, type TensorDetails } from '../shared/protocol';
+import { hostNote, RequestServer, type Handlers, type RequestMessage } from '../shared/channel';
+import { errorMessage } from '../core/errors';
 import { dtypeInfo } from '../core/dtype';
 
 /** The core functions the inspector needs (injected: the real ones in core.ts, fakes in tests). */
@@ -47,14 +49,18 @@ export class InspectorController {
   private cache: { key: string; items: TableItem[]; matched: number; filterError?: string } | null = null;
   /** the columns the table shows (optional ones appear once a row has a value) */
   private columns: string[] = [];
-  private requests = new Map<number, AbortController>();
   private statsCache = new Map<string, TensorStats>();
   private loadAbort: AbortController | null = null;
   /** the query of the webview's latest page request (for the first page sent with `init`) */
   private lastQuery: TableQuery | null = null;
   private disposed = false;
 
-  constructor(readonly source: InspectorSource, private readonly core: CoreApi, private readonly post: (m: HostMessage) => void, private readonly options: ControllerOptions) {}
+  /** answers the webview's requests (src/shared/protocol.ts INSPECTOR): one reply or error each, cancellable */
+  readonly server: RequestServer<InspectorProtocol>;
+
+  constructor(readonly source: InspectorSource, private readonly core: CoreApi, private readonly post: (m: InspectorFromHost) => void, private readonly options: ControllerOptions) {
+    this.server = new RequestServer<InspectorProtocol>(this.handlers(), post, errorMessage);
+  }
 
   get path(): string {
     return this.source.kind === 'file' ? this.source.path : this.source.checkpoint.path;
@@ -70,16 +76,16 @@ export class InspectorController {
     this.loadAbort?.abort();
     const abort = new AbortController();
     this.loadAbort = abort;
-    this.post({ type: 'loading', file: this.displayName });
+    this.post(hostNote(INSPECTOR, 'loading', { file: this.displayName }));
     const t0 = Date.now();
     let cp: Checkpoint;
     try {
       cp = this.source.kind === 'file' ? await this.core.open(this.source.path, abort.signal) : this.source.checkpoint;
     } catch (e) {
       if (abort.signal.aborted || this.disposed) return false;
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       this.options.log?.('error', `${this.path}: ${message}`);
-      this.post({ type: 'fatal', file: this.displayName, message });
+      this.post(hostNote(INSPECTOR, 'fatal', { file: this.displayName, message }));
       return false;
     }
     if (abort.signal.aborted || this.disposed) {
@@ -111,8 +117,7 @@ export class InspectorController {
     const cp = this.checkpoint;
     if (!cp) return;
     const summary = computeSummary(cp);
-    this.post({
-      type: 'init',
+    this.post(hostNote(INSPECTOR, 'init', {
       file: { uri: this.source.uri, path: this.path, name: this.displayName, format: cp.format, generation: this.generation },
       summary,
       content: boundContent(cp.content),
@@ -120,13 +125,12 @@ export class InspectorController {
       tensorCount: cp.tensors.length,
       defaultGrouped: this.options.groupByModule ?? true,
       firstPage: this.firstPage(),
-    });
+    }));
   }
 
   private firstPage(): FirstPage {
     const query = this.lastQuery ?? { filter: '', sort: null, grouped: this.options.groupByModule ?? true, collapsed: [] };
-    const { key, items, matched, filterError } = this.items(query);
-    return { queryKey: key, matched, columns: this.columns, ...(filterError ? { filterError } : {}), ...pageOf(items, 0, PAGE_SIZE) };
+    return this.page(query, 0, PAGE_SIZE);
   }
 
   tensor(name: string): TensorInfo | undefined {
@@ -148,40 +152,33 @@ export class InspectorController {
     return this.cache;
   }
 
-  /** Handle one validated message from the webview. */
-  async handle(msg: WebviewMessage): Promise<void> {
-    switch (msg.type) {
-      case 'getPage': {
-        this.lastQuery = msg.query;
-        const { key, items, matched, filterError } = this.items(msg.query);
-        const common = { type: 'page' as const, requestId: msg.requestId, queryKey: key, matched, columns: this.columns, ...(filterError ? { filterError } : {}) };
-        if (msg.focus !== undefined) {
-          const focus = msg.focus;
-          const focusIndex = items.findIndex((it) => it.kind === 'tensor' && it.row.name === focus);
-          const start = focusIndex < 0 ? msg.start : Math.floor(focusIndex / Math.max(msg.count, 1)) * msg.count;
-          this.post({ ...common, ...pageOf(items, start, msg.count), focusIndex });
-          return;
-        }
-        this.post({ ...common, ...pageOf(items, msg.start, msg.count) });
-        return;
-      }
-      case 'getDetails': {
-        const d = this.details(msg.name);
-        if (d) this.post({ type: 'details', requestId: msg.requestId, details: d });
-        else this.post({ type: 'error', requestId: msg.requestId, message: `no tensor named ${msg.name}` });
-        return;
-      }
-      case 'computeStats':
-        return this.runStats(msg.requestId, msg.name);
-      case 'getValues':
-        return this.runValues(msg.requestId, msg.name, msg.expr, Math.min(msg.maxElements, this.options.maxSliceElements));
-      case 'cancel':
-        this.requests.get(msg.requestId)?.abort();
-        this.requests.delete(msg.requestId);
-        return;
-      default:
-        return;
-    }
+  /** A page of the table for a query; with `focus`, the page holding that tensor and its position (-1: not shown). */
+  page(query: TableQuery, start: number, count: number, focus?: string): TablePage {
+    this.lastQuery = query;
+    const { key, items, matched, filterError } = this.items(query);
+    const common = { queryKey: key, matched, columns: this.columns, ...(filterError ? { filterError } : {}) };
+    if (focus === undefined) return { ...common, ...pageOf(items, start, count) };
+    const focusIndex = items.findIndex((it) => it.kind === 'tensor' && it.row.name === focus);
+    const at = focusIndex < 0 ? start : Math.floor(focusIndex / Math.max(count, 1)) * count;
+    return { ...common, ...pageOf(items, at, count), focusIndex };
+  }
+
+  /** A request or a cancel from the webview, already checked against the protocol. */
+  receive(m: RequestMessage<InspectorProtocol> | { kind: 'cancel'; inReplyTo: number }): Promise<void> {
+    return this.server.handle(m);
+  }
+
+  private handlers(): Handlers<InspectorProtocol> {
+    return {
+      getPage: ({ query, start, count, focus }) => this.page(query, start, count, focus),
+      getDetails: ({ name }) => {
+        const d = this.details(name);
+        if (!d) throw new Error(`no tensor named ${name}`);
+        return d;
+      },
+      computeStats: ({ name }, { signal, progress }) => this.stats(name, signal, progress),
+      getValues: ({ name, expr, maxElements }, { signal }) => this.values(name, expr, Math.min(maxElements, this.options.maxSliceElements), signal),
+    };
   }
 
   details(name: string): TensorDetails | null {
@@ -213,38 +210,19 @@ export class InspectorController {
     };
   }
 
-  private track(requestId: number): AbortController {
-    this.requests.get(requestId)?.abort();
-    const a = new AbortController();
-    this.requests.set(requestId, a);
-    return a;
-  }
-
-  private async runStats(requestId: number, name: string): Promise<void> {
+  private async stats(name: string, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<{ name: string; stats: TensorStats }> {
     const t = this.tensor(name);
-    if (!t) { this.post({ type: 'error', requestId, message: `no tensor named ${name}` }); return; }
+    if (!t) throw new Error(`no tensor named ${name}`);
     const cached = this.statsCache.get(name);
-    if (cached) { this.post({ type: 'stats', requestId, name, stats: cached }); return; }
-    const a = this.track(requestId);
+    if (cached) return { name, stats: cached };
     const generation = this.generation;
-    let last = 0;
-    try {
-      const stats = await this.core.stats(t, {
-        signal: a.signal,
-        onProgress: (fraction) => {
-          const now = Date.now();
-          if (now - last > 100) { last = now; this.post({ type: 'statsProgress', requestId, fraction }); }
-        },
-      });
-      if (generation !== this.generation) return;
+    const stats = await this.core.stats(t, { signal, onProgress });
+    // a re-read of the file since: these belong to the old tensor
+    if (generation === this.generation) {
       this.statsCache.set(name, stats);
       this.setRowStats(name, stats);
-      this.post({ type: 'stats', requestId, name, stats });
-    } catch (e) {
-      this.post({ type: 'error', requestId, message: a.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e) });
-    } finally {
-      if (this.requests.get(requestId) === a) this.requests.delete(requestId);
     }
+    return { name, stats };
   }
 
   /** Fill a row's statistics columns (rowStats.ts); the table shows them from its next page on. */
@@ -279,7 +257,7 @@ export class InspectorController {
           this.setRowStats(t.name, s);
         } catch (e) {
           if (signal.aborted) break;
-          this.options.log?.('warn', `statistics of ${t.name}: ${e instanceof Error ? e.message : String(e)}`);
+          this.options.log?.('warn', `statistics of ${t.name}: ${errorMessage(e)}`);
         }
       }
       if (s && (s.nan > 0 || s.inf > 0)) withNonFinite.push(t.name);
@@ -289,36 +267,27 @@ export class InspectorController {
     return { done, withNonFinite };
   }
 
-  private async runValues(requestId: number, name: string, expr: string, maxElements: number): Promise<void> {
+  private async values(name: string, expr: string, maxElements: number, signal: AbortSignal): Promise<SliceValues> {
     const t = this.tensor(name);
-    if (!t) { this.post({ type: 'error', requestId, message: `no tensor named ${name}` }); return; }
-    if (t.layout !== 'strided' || !t.storage) { this.post({ type: 'error', requestId, message: `${name} has no strided storage to read values from` }); return; }
-    const a = this.track(requestId);
-    try {
-      const parsed = parseSlice(expr, t.shape);
-      const view = sliceView(parsed, t.stride, t.storageOffset);
-      const shown = narrowShape(view.shape, maxElements);
-      const narrow: TensorInfo = { ...t, shape: shown, stride: view.stride, storageOffset: view.storageOffset, contiguous: false };
-      const r = await this.core.slice(narrow, '', maxElements, a.signal);
-      const complex = r.shape.length === shown.length + 1;
-      const values: Array<number | string> = [];
-      if (complex) {
-        for (let i = 0; i + 1 < r.values.length; i += 2) values.push(complexText(r.values[i], r.values[i + 1]));
-      } else {
-        for (const v of r.values) values.push(Number.isFinite(v) ? v : String(v));
-      }
-      const out: SliceValues = { expr: parsed.normalized, shape: view.shape, shownShape: shown, values, truncated: numelOf(shown) < numelOf(view.shape) };
-      this.post({ type: 'values', requestId, values: out });
-    } catch (e) {
-      this.post({ type: 'error', requestId, message: a.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e) });
-    } finally {
-      if (this.requests.get(requestId) === a) this.requests.delete(requestId);
+    if (!t) throw new Error(`no tensor named ${name}`);
+    if (t.layout !== 'strided' || !t.storage) throw new Error(`${name} has no strided storage to read values from`);
+    const parsed = parseSlice(expr, t.shape);
+    const view = sliceView(parsed, t.stride, t.storageOffset);
+    const shown = narrowShape(view.shape, maxElements);
+    const narrow: TensorInfo = { ...t, shape: shown, stride: view.stride, storageOffset: view.storageOffset, contiguous: false };
+    const r = await this.core.slice(narrow, '', maxElements, signal);
+    const complex = r.shape.length === shown.length + 1;
+    const values: Array<number | string> = [];
+    if (complex) {
+      for (let i = 0; i + 1 < r.values.length; i += 2) values.push(complexText(r.values[i], r.values[i + 1]));
+    } else {
+      for (const v of r.values) values.push(Number.isFinite(v) ? v : String(v));
     }
+    return { expr: parsed.normalized, shape: view.shape, shownShape: shown, values, truncated: numelOf(shown) < numelOf(view.shape) };
   }
 
   cancelAll(): void {
-    for (const a of this.requests.values()) a.abort();
-    this.requests.clear();
+    this.server.cancelAll();
   }
 
   async dispose(): Promise<void> {

@@ -7,10 +7,11 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import type { Checkpoint, TensorInfo } from '../core/model';
-import { parseWebviewMessage, type HostMessage } from '../shared/protocol';
+import { INSPECTOR, type InspectorFromHost } from '../shared/protocol';
+import { hostNote, parseFromView } from '../shared/channel';
 import { InspectorController, type CoreApi, type InspectorSource } from './inspectorController';
 import type { InspectorRegistry, OpenInspector } from './inspectorRegistry';
-import { inspectorHtml, webviewOptions } from './html';
+import { webviewHtml, webviewOptions } from './html';
 import { inspectorSettings } from './settings';
 import { log } from './log';
 
@@ -41,7 +42,7 @@ export class Inspector implements OpenInspector, vscode.Disposable {
       log: (level, message) => (level === 'error' ? log().error(message) : level === 'warn' ? log().warn(message) : log().info(message)),
     });
     panel.webview.options = webviewOptions(extensionUri);
-    panel.webview.html = inspectorHtml(panel.webview, extensionUri, this.title);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, this.title);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
       panel.onDidChangeViewState((e) => {
@@ -73,10 +74,10 @@ export class Inspector implements OpenInspector, vscode.Disposable {
   }
 
   /** until the webview says `ready`, only the latest loading/init/fatal is kept (it is sent on `ready`) */
-  private pendingStatus: HostMessage | null = null;
+  private pendingStatus: InspectorFromHost | null = null;
 
-  private post(m: HostMessage): void {
-    if (!this.webviewReady && (m.type === 'loading' || m.type === 'init' || m.type === 'fatal')) {
+  private post(m: InspectorFromHost): void {
+    if (!this.webviewReady && m.kind === 'note' && (m.type === 'loading' || m.type === 'init' || m.type === 'fatal')) {
       this.pendingStatus = m;
       return;
     }
@@ -86,41 +87,45 @@ export class Inspector implements OpenInspector, vscode.Disposable {
   reveal(tensorName?: string): void {
     this.panel.reveal(undefined, false);
     if (tensorName) {
-      if (this.webviewReady && this.controller.checkpoint) this.post({ type: 'reveal', name: tensorName });
+      if (this.webviewReady && this.controller.checkpoint) this.post(hostNote(INSPECTOR, 'reveal', { name: tensorName }));
       else this.pendingReveal = tensorName;
     }
   }
 
   private async onMessage(raw: unknown): Promise<void> {
-    const msg = parseWebviewMessage(raw);
-    if (!msg) {
-      log().warn(`dropped a malformed message from the webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    const parsed = parseFromView(INSPECTOR, raw);
+    if (!parsed.ok) {
+      log().warn(`dropped a malformed message from the webview (${parsed.error}): ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;
     }
-    switch (msg.type) {
+    const m = parsed.message;
+    if (m.kind !== 'note') { await this.controller.receive(m); return; }
+    switch (m.type) {
       case 'ready':
         this.webviewReady = true;
         // the webview (re)started: after hiding or a reload it has lost everything but its state
-        if (this.pendingStatus && this.pendingStatus.type !== 'init') this.post(this.pendingStatus);
+        if (this.pendingStatus && !(this.pendingStatus.kind === 'note' && this.pendingStatus.type === 'init')) this.post(this.pendingStatus);
         this.pendingStatus = null;
         if (await this.loaded) this.controller.sendInit();
-        if (this.pendingReveal) { this.post({ type: 'reveal', name: this.pendingReveal }); this.pendingReveal = undefined; }
+        if (this.pendingReveal) { this.post(hostNote(INSPECTOR, 'reveal', { name: this.pendingReveal })); this.pendingReveal = undefined; }
         return;
-      case 'copy':
-        await vscode.env.clipboard.writeText(msg.text);
-        vscode.window.setStatusBarMessage(`Copied ${msg.text.length > 60 ? msg.text.slice(0, 57) + '…' : msg.text}`, 2000);
+      case 'copy': {
+        const { text } = m.body;
+        await vscode.env.clipboard.writeText(text);
+        vscode.window.setStatusBarMessage(`Copied ${text.length > 60 ? text.slice(0, 57) + '…' : text}`, 2000);
         return;
-      case 'log':
-        if (msg.level === 'error') log().error(`webview: ${msg.message}`);
-        else if (msg.level === 'warn') log().warn(`webview: ${msg.message}`);
-        else log().info(`webview: ${msg.message}`);
+      }
+      case 'log': {
+        const { level, message } = m.body;
+        if (level === 'error') log().error(`webview: ${message}`);
+        else if (level === 'warn') log().warn(`webview: ${message}`);
+        else log().info(`webview: ${message}`);
         return;
+      }
       case 'command':
-        if (msg.command === 'computeAllStats') await this.computeAllStatistics();
-        else if (msg.command === 'reload') await this.reload();
+        if (m.body.command === 'computeAllStats') await this.computeAllStatistics();
+        else await this.reload();
         return;
-      default:
-        await this.controller.handle(msg);
     }
   }
 
@@ -182,10 +187,10 @@ export class Inspector implements OpenInspector, vscode.Disposable {
           const r = await this.controller.computeAllStats(abort.signal, (done, n, name) => {
             progress.report({ increment: 100 / Math.max(n, 1), message: `${done}/${n} ${name}` });
             const now = Date.now();
-            if (now - lastPost > 500 || done === n) { lastPost = now; this.post({ type: 'allStats', done, total: n, finished: false, suspicious: this.controller.suspicious().length }); }
+            if (now - lastPost > 500 || done === n) { lastPost = now; this.post(hostNote(INSPECTOR, 'allStats', { done, total: n, finished: false, suspicious: this.controller.suspicious().length })); }
           });
           const suspicious = this.controller.suspicious();
-          this.post({ type: 'allStats', done: r.done, total, finished: true, suspicious: suspicious.length });
+          this.post(hostNote(INSPECTOR, 'allStats', { done: r.done, total, finished: true, suspicious: suspicious.length }));
           const secs = ((Date.now() - t0) / 1000).toFixed(1);
           log().info(`statistics of ${r.done}/${total} tensors of ${this.controller.path} in ${secs} s${abort.signal.aborted ? ' (cancelled)' : ''}; ${suspicious.length} flagged${suspicious.length ? `: ${suspicious.slice(0, 20).join(', ')}` : ''}`);
           if (abort.signal.aborted) {
@@ -194,7 +199,7 @@ export class Inspector implements OpenInspector, vscode.Disposable {
             const nonFinite = r.withNonFinite.length ? ` (${r.withNonFinite.length} with NaN or Inf)` : '';
             // the statistics are in the table's columns; the message only points there
             void vscode.window.showWarningMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; ${suspicious.length} suspicious${nonFinite}: ${suspicious.slice(0, 3).join(', ')}${suspicious.length > 3 ? ', …' : ''}`, 'Show Suspicious').then((choice) => {
-              if (choice) { this.reveal(); this.post({ type: 'showTable', filter: 'flag:>0' }); }
+              if (choice) { this.reveal(); this.post(hostNote(INSPECTOR, 'showTable', { filter: 'flag:>0' })); }
             });
           } else {
             void vscode.window.showInformationMessage(`Tensorscope: statistics of ${r.done} tensors done in ${secs} s; nothing suspicious (no NaN/Inf, all-zero, constant or exploding tensor). They are in the table's columns.`);

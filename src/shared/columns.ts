@@ -9,7 +9,8 @@ import { FLAG_WORDS, formatStat } from './rowStats';
 import { formatCount, formatShape } from './rows';
 import { formatBytes } from '../core/units';
 
-export interface ColumnDef {
+/** A column of a table of rows `R` (the inspector's tensors; the Compare view's tensor pairs). */
+export interface ColumnDef<R = TensorRow> {
   readonly id: string;
   readonly label: string;
   /** the header's tooltip */
@@ -21,15 +22,15 @@ export interface ColumnDef {
   /** in the editor's (monospace) font */
   readonly mono?: boolean;
   /** the cell's text; '' when the row has no value */
-  text(row: TensorRow): string;
+  text(row: R): string;
   /** the cell's tooltip */
-  tooltip?(row: TensorRow): string;
+  tooltip?(row: R): string;
   /** a class for the cell from its value (`layout-expanded`, `cuda`) */
-  cellClass?(row: TensorRow): string;
+  cellClass?(row: R): string;
   /** a number: sorts numerically (rows without one last, either direction) and filters with `key:>N`, `key:<=N`, `key:N` */
-  value?(row: TensorRow): number | null;
+  value?(row: R): number | null;
   /** the sort order; without it `value`, else the text in natural order */
-  compare?(a: TensorRow, b: TensorRow): number;
+  compare?(a: R, b: R): number;
   /** the filter term `key:text`: a substring of the cell's text, or the whole text (a glob is allowed) */
   readonly filter?: { readonly key: string; readonly match: 'substring' | 'exact' };
   /** hidden while no row has a value (statistics before they are computed) */
@@ -155,12 +156,12 @@ export function shownColumns(rows: readonly TensorRow[], defs: readonly ColumnDe
 }
 
 /** The CSS `grid-template-columns` for these columns. */
-export function gridTemplate(defs: readonly ColumnDef[]): string {
+export function gridTemplate<R>(defs: readonly ColumnDef<R>[]): string {
   return defs.map((c) => c.width).join(' ');
 }
 
 /** Compare two rows on a column; rows without a value come last either way; ties keep file order. */
-export function compareOn(c: ColumnDef, a: TensorRow, b: TensorRow, descending: boolean): number {
+export function compareOn<R extends { readonly index: number }>(c: ColumnDef<R>, a: R, b: R, descending: boolean): number {
   let d: number;
   if (c.compare) d = c.compare(a, b);
   else if (c.value) {

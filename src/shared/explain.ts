@@ -2,7 +2,8 @@
  * Strides explained in words: which dimensions are transposed or broadcast, why a tensor is not contiguous,
  * whether `.view(...)` would work, and how much of its storage it uses. Pure; built on core/layout.
  */
-import { contiguousStrides, isContiguous, layoutKind, numelOf, storageExtent, viewStrides } from '../core/layout';
+import { contiguousStrides, inferShape, isContiguous, layoutKind, numelOf, storageExtent, viewStrides } from '../core/layout';
+import { errorMessage } from '../core/errors';
 
 export interface StrideExplanation {
   /** one-line verdict: `contiguous`, `transposed (dims 0 and 1 swapped)`, … */
@@ -119,13 +120,11 @@ export function explainStrides(shape: readonly number[], stride: readonly number
 
 /** Whether `.view(newShape)` works for this tensor; `-1` is inferred. Returns the resulting strides or an error line. */
 export function tryView(shape: readonly number[], stride: readonly number[], newShape: readonly number[]): { ok: true; stride: number[] } | { ok: false; reason: string } {
-  const numel = numelOf(shape);
-  const unknown = newShape.filter((d) => d === -1).length;
-  if (unknown > 1) return { ok: false, reason: 'only one dimension can be inferred' };
-  const known = newShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const resolved = newShape.map((d) => (d === -1 ? (known ? numel / known : 0) : d));
-  if (resolved.some((d) => !Number.isInteger(d) || d < 0) || resolved.reduce((a, b) => a * b, 1) !== numel) {
-    return { ok: false, reason: `shape '[${newShape.join(', ')}]' is invalid for input of size ${numel}` };
+  let resolved: number[];
+  try {
+    resolved = inferShape(newShape, numelOf(shape));
+  } catch (e) {
+    return { ok: false, reason: errorMessage(e) };
   }
   const s = viewStrides(shape, stride, resolved);
   return s ? { ok: true, stride: s } : { ok: false, reason: "view size is not compatible with input tensor's size and stride; use .reshape(...)" };

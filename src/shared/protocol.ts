@@ -1,32 +1,47 @@
 /**
- * The ONE message protocol between the extension host and the inspector webview. Both sides import it.
- * Every message the host receives passes `parseWebviewMessage` (the webview is a less trusted context) and
- * every message the webview receives passes `parseHostMessage`; anything malformed is dropped.
+ * Every message between the extension host and its webviews, declared once each: a request type with its
+ * parameters and its reply, or a note (no reply) with its body. The declarations are schemas (schema.ts), so the
+ * TypeScript types and the run-time checks at the border come from the same line; channel.ts carries them
+ * (requests as promises with `requestId`/`inReplyTo`). A new message is one entry here.
+ *   INSPECTOR: the inspector webview (webview/main.ts) ↔ src/extension/inspectorPanel.ts + inspectorController.ts
+ *   GRAPH:     the autograd-graph webview (webview/graph/main.ts) ↔ src/extension/debug/graphPanel.ts
+ *   COMPARE:   the Compare Checkpoints webview (webview/compare/main.ts) ↔ src/extension/compute/diffPanel.ts
  */
 import type { JsonValue, TensorStats } from '../core/model';
+import type { AutogradGraph } from '../debug/protocol';
+import type { CheckpointDiff } from '../compute/diffValues';
 import type { TensorRow } from './rows';
 import type { SummaryData } from './summary';
 import type { OptimizerMap } from './content';
 import type { StrideExplanation } from './explain';
-import type { TableItem, TableQuery } from './tableModel';
-import { isColumnId } from './columns';
+import { tableQuery, type TableItem } from './tableModel';
+import { defineProtocol, type FromHost, type FromView } from './channel';
+import { arr, bool, hostData, hostJson, nat, nullable, num, obj, oneOf, opt, str, type Infer, type Schema } from './schema';
 
 export type ViewName = 'summary' | 'table' | 'details' | 'content';
 export const VIEWS: readonly ViewName[] = ['summary', 'table', 'details', 'content'];
 
-/** What the webview keeps in `vscode.setState` (and the serializer restores). */
-export interface InspectorState {
+/** What the inspector webview keeps in `vscode.setState` (and the serializer restores). */
+export const inspectorState = obj({
   /** the file (a URI string) this panel shows; the serializer reopens it */
-  uri: string;
-  view: ViewName;
-  query: TableQuery;
-  scrollTop: number;
+  uri: str(),
+  view: oneOf(...VIEWS),
+  query: tableQuery,
+  scrollTop: num(0),
   /** selected tensor name (names survive reloads, indices do not) */
-  selected: string | null;
+  selected: nullable(str()),
   /** tensor shown in Details */
-  details: string | null;
-  sliceExpr: string;
+  details: nullable(str()),
+  sliceExpr: str(1000),
+});
+export type InspectorState = Infer<typeof inspectorState>;
+
+export function isInspectorState(x: unknown): x is InspectorState {
+  try { inspectorState.check(x, ''); return true; } catch { return false; }
 }
+
+/** a saved state that no longer checks (an older version's) is dropped, not the message carrying it */
+const savedState: Schema<InspectorState | null> = { check: (x) => (isInspectorState(x) ? x : null) };
 
 export interface TensorDetails {
   row: TensorRow;
@@ -61,139 +76,102 @@ export interface FileInfo {
   generation: number;
 }
 
+/** A page of the table, with what the header needs: the columns to show and why the filter matches nothing. */
+const tablePage = obj({
+  /** the query's `queryKey`: a page for another query is stale */
+  queryKey: str(100_000),
+  start: nat(),
+  total: nat(),
+  matched: nat(),
+  items: hostData<TableItem[]>('array'),
+  /** ids of the columns to show (columns.ts `shownColumns`: optional ones without values are left out) */
+  columns: arr(str(100), 1000),
+  /** the filter's name pattern is invalid (a bad `re:` expression) */
+  filterError: opt(str(1000)),
+  /** with `focus` in the request: that tensor's position (-1 when not visible) */
+  focusIndex: opt(num()),
+});
+export type TablePage = Infer<typeof tablePage>;
+
 /**
  * The first page of the table, sent with `init` so the table shows without a round trip; computed for the query
  * the webview last asked for (or the default one). The webview uses it only when its query has the same key.
  */
-export interface FirstPage extends TablePage {
-  queryKey: string;
-}
+export type FirstPage = TablePage;
 
-/** A page of the table, with what the header needs: the columns to show and why the filter matches nothing. */
-export interface TablePage {
-  start: number;
-  total: number;
-  matched: number;
-  items: TableItem[];
-  /** ids of the columns to show (columns.ts `shownColumns`: optional ones without values are left out) */
-  columns: string[];
-  /** the filter's name pattern is invalid (a bad `re:` expression) */
-  filterError?: string;
-}
+export const INSPECTOR = defineProtocol({
+  requests: {
+    /** a page of the table for a query; with `focus`, the page around that tensor */
+    getPage: {
+      params: obj({ query: tableQuery, start: nat(), count: nat(1000), focus: opt(str()) }),
+      result: tablePage,
+    },
+    getDetails: { params: obj({ name: str() }), result: hostData<TensorDetails>() },
+    /** statistics of one tensor, with progress */
+    computeStats: { params: obj({ name: str() }), result: obj({ name: str(), stats: hostData<TensorStats>() }) },
+    /** values of a slice (`[2, :, 0:8]`), bounded to `maxElements` */
+    getValues: { params: obj({ name: str(), expr: str(1000), maxElements: nat(1_000_000) }), result: hostData<SliceValues>() },
+  },
+  fromView: {
+    /** the webview (re)started, with the state it restored */
+    ready: obj({ state: savedState }),
+    copy: obj({ text: str(1_000_000) }),
+    command: obj({ command: oneOf('computeAllStats', 'reload') }),
+    log: obj({ level: oneOf('info', 'warn', 'error'), message: str(100_000) }),
+  },
+  toView: {
+    loading: obj({ file: str() }),
+    /** `defaultGrouped`: the `tensorscope.table.groupByModule` setting, used when the webview has no saved state */
+    init: obj({
+      file: hostData<FileInfo>(), summary: hostData<SummaryData>(), content: hostJson<JsonValue>(), optimizers: hostData<OptimizerMap[]>('array'),
+      tensorCount: nat(), defaultGrouped: bool(), firstPage: opt(tablePage),
+    }),
+    fatal: obj({ file: str(), message: str(100_000) }),
+    /** show this tensor (a hover's or a command's link) */
+    reveal: obj({ name: str() }),
+    /** `suspicious`: tensors flagged so far (rowStats.ts); the table's statistics columns changed */
+    allStats: obj({ done: nat(), total: nat(), finished: bool(), suspicious: opt(nat()) }),
+    /** show the table with this filter (`flag:>0` after Compute All Statistics) */
+    showTable: obj({ filter: str(1000) }),
+  },
+});
+export type InspectorProtocol = typeof INSPECTOR;
+export type InspectorFromView = FromView<InspectorProtocol>;
+export type InspectorFromHost = FromHost<InspectorProtocol>;
 
-// ---------------------------------------------------------------------------------------------------------------
-// webview → host
+export const GRAPH = defineProtocol({
+  requests: {},
+  fromView: {
+    ready: obj({}),
+    /** the webview drew the graph (node count, ms from message to drawn) */
+    rendered: obj({ nodes: nat(), ms: num() }),
+    /** save an export: SVG text made by the webview, or DOT made by the extension */
+    export: obj({ format: oneOf('svg', 'dot'), content: opt(str(100_000_000)) }),
+  },
+  toView: {
+    /** `collapse`: start with repeated blocks collapsed (default: when the graph has more than 300 nodes) */
+    graph: obj({ title: str(), expr: str(), graph: hostData<AutogradGraph>(), collapse: opt(bool()) }),
+    error: obj({ message: str(100_000) }),
+  },
+});
+export type GraphProtocol = typeof GRAPH;
 
-export type WebviewMessage =
-  | { type: 'ready'; state: InspectorState | null }
-  | { type: 'getPage'; requestId: number; query: TableQuery; start: number; count: number; focus?: string }
-  | { type: 'getDetails'; requestId: number; name: string }
-  | { type: 'computeStats'; requestId: number; name: string }
-  | { type: 'getValues'; requestId: number; name: string; expr: string; maxElements: number }
-  | { type: 'cancel'; requestId: number }
-  | { type: 'copy'; text: string }
-  | { type: 'command'; command: 'computeAllStats' | 'reload' }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
-
-// ---------------------------------------------------------------------------------------------------------------
-// host → webview
-
-export type HostMessage =
-  | { type: 'loading'; file: string }
-  /** `defaultGrouped`: the `tensorscope.table.groupByModule` setting, used when the webview has no saved state */
-  | { type: 'init'; file: FileInfo; summary: SummaryData; content: JsonValue; optimizers: OptimizerMap[]; tensorCount: number; defaultGrouped: boolean; firstPage?: FirstPage }
-  | { type: 'fatal'; file: string; message: string }
-  /** with `focus` in the request: the page around that tensor, and its position (-1 when not visible) */
-  | ({ type: 'page'; requestId: number; queryKey: string; focusIndex?: number } & TablePage)
-  | { type: 'details'; requestId: number; details: TensorDetails }
-  | { type: 'statsProgress'; requestId: number; fraction: number }
-  | { type: 'stats'; requestId: number; name: string; stats: TensorStats }
-  | { type: 'values'; requestId: number; values: SliceValues }
-  | { type: 'error'; requestId: number; message: string }
-  | { type: 'reveal'; name: string }
-  /** `suspicious`: tensors flagged so far (rowStats.ts); the table's statistics columns changed */
-  | { type: 'allStats'; done: number; total: number; finished: boolean; suspicious?: number }
-  /** show the table with this filter (`flag:>0` after Compute All Statistics) */
-  | { type: 'showTable'; filter: string };
-
-// ---------------------------------------------------------------------------------------------------------------
-// validation (hand-written narrowing: no `any`, no trust)
-
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x);
-const isNat = (x: unknown): x is number => isInt(x) && x >= 0;
-const isStr = (x: unknown, max = 10_000): x is string => typeof x === 'string' && x.length <= max;
-const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === 'number');
-
-export function isTableQuery(x: unknown): x is TableQuery {
-  if (!isObj(x)) return false;
-  if (!isStr(x.filter, 1000) || typeof x.grouped !== 'boolean') return false;
-  if (!Array.isArray(x.collapsed) || !x.collapsed.every((c) => isStr(c, 10_000)) || x.collapsed.length > 100_000) return false;
-  if (x.sort !== null) {
-    if (!isObj(x.sort) || !isColumnId(x.sort.column) || typeof x.sort.descending !== 'boolean') return false;
-  }
-  return true;
-}
-
-export function isInspectorState(x: unknown): x is InspectorState {
-  if (!isObj(x)) return false;
-  return isStr(x.uri) && typeof x.view === 'string' && (VIEWS as readonly string[]).includes(x.view)
-    && isTableQuery(x.query) && typeof x.scrollTop === 'number' && x.scrollTop >= 0
-    && (x.selected === null || isStr(x.selected)) && (x.details === null || isStr(x.details)) && isStr(x.sliceExpr, 1000);
-}
-
-/** Narrow an untrusted message from the webview; null when it is not a valid `WebviewMessage`. */
-export function parseWebviewMessage(x: unknown): WebviewMessage | null {
-  if (!isObj(x) || typeof x.type !== 'string') return null;
-  switch (x.type) {
-    case 'ready':
-      return x.state === null || x.state === undefined ? { type: 'ready', state: null } : isInspectorState(x.state) ? { type: 'ready', state: x.state } : { type: 'ready', state: null };
-    case 'getPage':
-      if (!(isNat(x.requestId) && isTableQuery(x.query) && isNat(x.start) && isNat(x.count) && x.count <= 1000)) return null;
-      if (x.focus !== undefined && !isStr(x.focus)) return null;
-      return x.focus === undefined
-        ? { type: 'getPage', requestId: x.requestId, query: x.query, start: x.start, count: x.count }
-        : { type: 'getPage', requestId: x.requestId, query: x.query, start: x.start, count: x.count, focus: x.focus };
-    case 'getDetails':
-    case 'computeStats':
-      return isNat(x.requestId) && isStr(x.name) ? { type: x.type, requestId: x.requestId, name: x.name } : null;
-    case 'getValues':
-      return isNat(x.requestId) && isStr(x.name) && isStr(x.expr, 1000) && isNat(x.maxElements) && x.maxElements <= 1_000_000
-        ? { type: 'getValues', requestId: x.requestId, name: x.name, expr: x.expr, maxElements: x.maxElements } : null;
-    case 'cancel':
-      return isNat(x.requestId) ? { type: 'cancel', requestId: x.requestId } : null;
-    case 'copy':
-      return isStr(x.text, 1_000_000) ? { type: 'copy', text: x.text } : null;
-    case 'command':
-      return x.command === 'computeAllStats' || x.command === 'reload' ? { type: 'command', command: x.command } : null;
-    case 'log':
-      return (x.level === 'info' || x.level === 'warn' || x.level === 'error') && isStr(x.message, 100_000)
-        ? { type: 'log', level: x.level, message: x.message } : null;
-    default:
-      return null;
-  }
-}
-
-/** Narrow a message from the host (shallow: the host is trusted, but a stray message must not crash the view). */
-export function parseHostMessage(x: unknown): HostMessage | null {
-  if (!isObj(x) || typeof x.type !== 'string') return null;
-  switch (x.type) {
-    case 'loading': return isStr(x.file) ? (x as unknown as HostMessage) : null;
-    case 'init': return isObj(x.file) && isObj(x.summary) && 'content' in x && Array.isArray(x.optimizers) && isNat(x.tensorCount) ? (x as unknown as HostMessage) : null;
-    case 'fatal': return isStr(x.message) ? (x as unknown as HostMessage) : null;
-    case 'page': return isNat(x.requestId) && isStr(x.queryKey) && isNat(x.start) && isNat(x.total) && Array.isArray(x.items) && Array.isArray(x.columns) ? (x as unknown as HostMessage) : null;
-    case 'details': return isNat(x.requestId) && isObj(x.details) ? (x as unknown as HostMessage) : null;
-    case 'statsProgress': return isNat(x.requestId) && typeof x.fraction === 'number' ? (x as unknown as HostMessage) : null;
-    case 'stats': return isNat(x.requestId) && isStr(x.name) && isObj(x.stats) ? (x as unknown as HostMessage) : null;
-    case 'values': return isNat(x.requestId) && isObj(x.values) && isNumArray((x.values as Obj).shape) ? (x as unknown as HostMessage) : null;
-    case 'error': return isNat(x.requestId) && isStr(x.message) ? (x as unknown as HostMessage) : null;
-    case 'reveal': return isStr(x.name) ? (x as unknown as HostMessage) : null;
-    case 'allStats': return isNat(x.done) && isNat(x.total) && typeof x.finished === 'boolean' && (x.suspicious === undefined || isNat(x.suspicious)) ? (x as unknown as HostMessage) : null;
-    case 'showTable': return isStr(x.filter) ? (x as unknown as HostMessage) : null;
-    default: return null;
-  }
-}
+export const COMPARE = defineProtocol({
+  requests: {
+    /** the comparison the panel was opened for */
+    getReport: { params: obj({}), result: hostData<CheckpointDiff>() },
+  },
+  fromView: {
+    /** the user asks to pick the state dict inside each file and the prefixes to remove */
+    choose: obj({}),
+    log: obj({ level: oneOf('info', 'warn', 'error'), message: str(100_000) }),
+  },
+  toView: {
+    /** a new report for the open panel (the comparison was run again) */
+    report: obj({ report: hostData<CheckpointDiff>() }),
+  },
+});
+export type CompareProtocol = typeof COMPARE;
 
 export const PAGE_SIZE = 200;
 /** the most values a slice request may return to the webview */

@@ -4,18 +4,23 @@
  * ever receives the page it shows. Columns are data (columns.ts): sorting and `key:value` terms come from there.
  */
 import type { TensorRow } from './rows';
-import { COLUMNS, compareOn, columnById, type ColumnDef, type ColumnId } from './columns';
+import { COLUMNS, compareOn, columnById, isColumnId, type ColumnDef, type ColumnId } from './columns';
+import { arr, bool, guard, nullable, obj, str, type Infer } from './schema';
 import { globToRegExp, namePattern } from '../core/namePattern';
 
-export interface TableQuery {
+const columnId = guard(isColumnId, 'a column id');
+
+/** What the table shows: the webview asks the host for pages of it, and keeps it in its saved state. */
+export const tableQuery = obj({
   /** a name pattern (substring, glob, `re:REGEX`; core/namePattern.ts) and column terms (`dtype:float16 layout:expanded numel:>1000`) */
-  filter: string;
-  sort: { column: ColumnId; descending: boolean } | null;
+  filter: str(1000),
+  sort: nullable(obj({ column: columnId, descending: bool() })),
   /** tree by module prefix (true) or flat list (false) */
-  grouped: boolean;
+  grouped: bool(),
   /** prefixes of collapsed groups */
-  collapsed: string[];
-}
+  collapsed: arr(str(), 100_000),
+});
+export type TableQuery = Infer<typeof tableQuery>;
 
 export const DEFAULT_QUERY: TableQuery = { filter: '', sort: null, grouped: true, collapsed: [] };
 

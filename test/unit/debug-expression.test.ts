@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { expressionAt, isSafeExpression, namesOnLine } from '../../src/debug/expression';
 import { decodeAnswer, installExpression, pyString } from '../../src/debug/tensorHelper';
-import { fmtBytes, graphToDot, inlineText, tensorLine } from '../../src/debug/format';
+import { graphToDot, inlineText, tensorLine } from '../../src/debug/format';
+import { formatBytes } from '../../src/core/units';
 
 test('safe expressions: names, attributes, subscripts', () => {
   for (const e of ['x', 'self.fc1.weight', 'x[0]', 'x[0, :, 1:3]', "d['a'].grad", 'xs[-1]', 'x[::2]', 'layers[i].bias', 'a[b[0]]']) {
@@ -69,7 +70,7 @@ test('helperSource.ts is in sync with tensorscope_helper.py', () => {
 });
 
 test('formatting', () => {
-  assert.equal(fmtBytes(1536), '1.50 KiB');
+  assert.equal(formatBytes(1536), '1.50 KiB');
   assert.equal(inlineText('x', { shape: [2, 3, 224, 224], dtype: 'float32', device: 'cuda:0' }), 'x: [2, 3, 224, 224] float32 cuda:0');
   const line = tensorLine({ kind: 'tensor', type: 'Tensor', shape: [4, 3], dtype: 'float32', device: 'cpu', stride: [3, 1], contiguous: true,
     requiresGrad: true, gradFn: 'AddBackward0', numel: 12, bytes: 48,

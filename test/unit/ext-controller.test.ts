@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InspectorController, type CoreApi } from '../../src/extension/inspectorController';
 import { readSlice } from '../../src/core/values';
-import type { HostMessage } from '../../src/shared/protocol';
+import { INSPECTOR, type InspectorFromHost, type InspectorProtocol } from '../../src/shared/protocol';
+import { CancelledError, RequestClient, RequestError, parseFromHost, parseFromView, type HostNote } from '../../src/shared/channel';
 import { DEFAULT_QUERY, queryKey } from '../../src/shared/tableModel';
 import type { Checkpoint, TensorStats } from '../../src/core/model';
 import { sampleCheckpoint } from './ext-fixtures';
@@ -10,7 +11,7 @@ import { sampleCheckpoint } from './ext-fixtures';
 const fakeStats: TensorStats = { count: 2, min: -0.5, max: 0.5, mean: 0, std: 0.7071, nan: 0, inf: 0, zeros: 0, histogram: { min: -0.5, max: 0.5, counts: [1, 1] } };
 
 function setup(open: () => Promise<Checkpoint> = async () => sampleCheckpoint(), stats?: CoreApi['stats']) {
-  const sent: HostMessage[] = [];
+  const sent: InspectorFromHost[] = [];
   const core: CoreApi = {
     open: () => open(),
     stats: stats ?? (async () => fakeStats),
@@ -19,15 +20,28 @@ function setup(open: () => Promise<Checkpoint> = async () => sampleCheckpoint(),
       return { shape: r.shape, values: r.values, truncated: r.truncated, total: r.total };
     },
   };
-  const c = new InspectorController({ kind: 'file', path: '/tmp/sample.pt', uri: 'file:///tmp/sample.pt' }, core, (m) => sent.push(m), { maxSliceElements: 16384 });
-  const last = <T extends HostMessage['type']>(type: T) => [...sent].reverse().find((m) => m.type === type) as Extract<HostMessage, { type: T }>;
-  return { c, sent, last };
+  // the webview's client and the controller, joined as the panel joins them: every message checked at the border
+  // (and through JSON, as postMessage carries it)
+  const client: RequestClient<InspectorProtocol> = new RequestClient<InspectorProtocol>((m) => {
+    const parsed = parseFromView(INSPECTOR, JSON.parse(JSON.stringify(m)));
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    if (parsed.message.kind !== 'note') void c.receive(parsed.message);
+  });
+  const c = new InspectorController({ kind: 'file', path: '/tmp/sample.pt', uri: 'file:///tmp/sample.pt' }, core, (m) => {
+    sent.push(m);
+    const parsed = parseFromHost(INSPECTOR, JSON.parse(JSON.stringify(m)));
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+    client.receive(parsed.message);
+  }, { maxSliceElements: 16384 });
+  const notes = () => sent.filter((m): m is HostNote<InspectorProtocol> => m.kind === 'note');
+  const last = <T extends HostNote<InspectorProtocol>['type']>(type: T) => [...notes()].reverse().find((m) => m.type === type)!.body as Extract<HostNote<InspectorProtocol>, { type: T }>['body'];
+  return { c, sent, notes, last, client };
 }
 
 test('load sends loading then init with summary, content and optimizer map', async () => {
-  const { c, sent, last } = setup();
+  const { c, notes, last } = setup();
   assert.equal(await c.load(), true);
-  assert.deepEqual(sent.map((m) => m.type), ['loading', 'init']);
+  assert.deepEqual(notes().map((m) => m.type), ['loading', 'init']);
   const init = last('init');
   assert.equal(init.tensorCount, 7);
   assert.equal(init.file.name, 'sample.pt');
@@ -39,10 +53,10 @@ test('load sends loading then init with summary, content and optimizer map', asy
 });
 
 test('after a re-read, the first page is computed for the query the webview used last', async () => {
-  const { c, last } = setup();
+  const { c, last, client } = setup();
   await c.load();
   const query = { ...DEFAULT_QUERY, filter: 'fc', grouped: false };
-  await c.handle({ type: 'getPage', requestId: 1, query, start: 0, count: 200 });
+  await client.request('getPage', { query, start: 0, count: 200 });
   await c.load();
   const fp = last('init').firstPage;
   assert.equal(fp?.queryKey, queryKey(query));
@@ -50,57 +64,57 @@ test('after a re-read, the first page is computed for the query the webview used
 });
 
 test('pages: only the requested window travels, focus finds a tensor', async () => {
-  const { c, last } = setup();
+  const { c, client, sent } = setup();
   await c.load();
-  await c.handle({ type: 'getPage', requestId: 5, query: { ...DEFAULT_QUERY, grouped: false }, start: 2, count: 3 });
-  const p = last('page');
-  assert.equal(p.requestId, 5);
+  const p = await client.request('getPage', { query: { ...DEFAULT_QUERY, grouped: false }, start: 2, count: 3 });
+  const reply = sent[sent.length - 1];
+  assert.ok(reply.kind === 'reply' && reply.type === 'getPage' && reply.inReplyTo === 1, 'the reply names its request');
   assert.equal(p.total, 7);
   assert.equal(p.matched, 7);
   assert.equal(p.start, 2);
-  await c.handle({ type: 'getPage', requestId: 10, query: { ...DEFAULT_QUERY, filter: 'weight', collapsed: ['model'] }, start: 0, count: 50 });
+  assert.deepEqual(p.columns, ['name', 'dtype', 'shape', 'stride', 'offset', 'layout', 'storage', 'device', 'numel', 'bytes']);
+  const collapsed = await client.request('getPage', { query: { ...DEFAULT_QUERY, filter: 'weight', collapsed: ['model'] }, start: 0, count: 50 });
   // conv.weight's exp_avg shows as optimizer.state[conv.weight].exp_avg, which the filter finds too
-  assert.equal(last('page').matched, 3, 'tensors inside a collapsed group still count as matches');
+  assert.equal(collapsed.matched, 3, 'tensors inside a collapsed group still count as matches');
   assert.deepEqual(p.items.map((i) => (i.kind === 'tensor' ? i.row.name : i.prefix)), ['model.bn.running_mean', 'model.fc.weight', 'model.fc_t']);
-  await c.handle({ type: 'getPage', requestId: 6, query: DEFAULT_QUERY, start: 0, count: 4, focus: 'optimizer.state.0.exp_avg' });
-  const f = last('page');
+  const f = await client.request('getPage', { query: DEFAULT_QUERY, start: 0, count: 4, focus: 'optimizer.state.0.exp_avg' });
   assert.equal(f.focusIndex, 10);
   assert.equal(f.start, 8);
   const item = f.items[f.focusIndex! - f.start];
   assert.ok(item.kind === 'tensor' && item.row.name === 'optimizer.state.0.exp_avg');
+  const bad = await client.request('getPage', { query: { ...DEFAULT_QUERY, filter: 're:(' }, start: 0, count: 10 });
+  assert.match(bad.filterError ?? '', /invalid regular expression/);
+  assert.equal(bad.total, 0);
 });
 
-test('details: storage sharing and stride explanation', async () => {
-  const { c, last } = setup();
+test('details: storage sharing and stride explanation; an unknown name is an error reply', async () => {
+  const { c, client } = setup();
   await c.load();
-  await c.handle({ type: 'getDetails', requestId: 1, name: 'model.fc_t' });
-  const d = last('details').details;
+  const d = await client.request('getDetails', { name: 'model.fc_t' });
   assert.equal(d.explanation.verdict, 'transposed / permuted');
+  assert.equal(d.row.layoutKind, 'non-contiguous');
   assert.deepEqual(d.sharing.map((s) => s.name), ['model.fc.weight']);
   assert.equal(d.storage?.numel, 12);
   assert.equal(d.suggestedSlice, '[:, :]');
-  await c.handle({ type: 'getDetails', requestId: 2, name: 'missing' });
-  assert.equal(last('error').message, 'no tensor named missing');
+  await assert.rejects(client.request('getDetails', { name: 'missing' }), (e) => e instanceof RequestError && e.message === 'no tensor named missing');
+  assert.equal(client.pendingCount, 0, 'the error reply settled its request');
 });
 
 test('values: a slice of a transposed view reads the right elements', async () => {
-  const { c, last } = setup();
+  const { c, client } = setup();
   await c.load();
-  await c.handle({ type: 'getValues', requestId: 3, name: 'model.fc_t', expr: '[1:3, -1]', maxElements: 100 });
-  const v = last('values').values;
+  const v = await client.request('getValues', { name: 'model.fc_t', expr: '[1:3, -1]', maxElements: 100 });
   // fc = arange(12) - 6 as (3, 4); fc_t = fc.T (4, 3); fc_t[1:3, -1] = fc[2, 1:3] = [3, 4]
   assert.deepEqual(v.values, [3, 4]);
   assert.deepEqual(v.shape, [2]);
   assert.equal(v.expr, '[1:3, 2]');
-  await c.handle({ type: 'getValues', requestId: 4, name: 'model.fc_t', expr: '[9]', maxElements: 100 });
-  assert.match(last('error').message, /out of bounds/);
+  await assert.rejects(client.request('getValues', { name: 'model.fc_t', expr: '[9]', maxElements: 100 }), /out of bounds/);
 });
 
-test('statistics: cached, progress relayed, cancellable', async () => {
+test('statistics: cached, progress relayed, cancellable; no request outlives its answer', async () => {
   let calls = 0;
-  const { c, last, sent } = setup(undefined, (t, o) => new Promise((resolve, reject) => {
+  const { c, client, sent } = setup(undefined, (t, o) => new Promise((resolve, reject) => {
     calls++;
-    if (t.name === 'slow') return;
     if (t.name === 'model.fc.weight') {
       o.signal.addEventListener('abort', () => reject(new Error('aborted')));
       return;
@@ -109,17 +123,22 @@ test('statistics: cached, progress relayed, cancellable', async () => {
     resolve(fakeStats);
   }));
   await c.load();
-  await c.handle({ type: 'computeStats', requestId: 7, name: 'model.conv.bias' });
-  assert.equal(last('stats').stats.max, 0.5);
-  assert.ok(sent.some((m) => m.type === 'statsProgress' && m.fraction === 0.5));
-  await c.handle({ type: 'computeStats', requestId: 8, name: 'model.conv.bias' });
+  const seen: number[] = [];
+  const r = await client.request('computeStats', { name: 'model.conv.bias' }, { onProgress: (f) => seen.push(f) });
+  assert.equal(r.stats.max, 0.5);
+  assert.deepEqual(seen, [0.5], 'progress reaches the request that asked');
+  assert.ok(sent.some((m) => m.kind === 'progress' && m.fraction === 0.5));
+  await client.request('computeStats', { name: 'model.conv.bias' });
   assert.equal(calls, 1, 'second request served from the cache');
-  const pending = c.handle({ type: 'computeStats', requestId: 9, name: 'model.fc.weight' });
-  await c.handle({ type: 'cancel', requestId: 9 });
-  await pending;
-  const err = last('error');
-  assert.equal(err.requestId, 9);
-  assert.equal(err.message, 'cancelled');
+  const abort = new AbortController();
+  const pending = client.request('computeStats', { name: 'model.fc.weight' }, { signal: abort.signal });
+  assert.equal(c.server.runningCount, 1);
+  abort.abort();
+  await assert.rejects(pending, CancelledError);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(c.server.runningCount, 0, 'the host stopped the work');
+  assert.equal(client.pendingCount, 0);
+  assert.ok(!sent.some((m) => m.kind === 'error'), 'a cancelled request gets no reply');
 });
 
 test('re-reading keeps going; a broken file is a fatal message, not a throw', async () => {

@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InspectorController, type CoreApi } from '../../src/extension/inspectorController';
-import type { HostMessage } from '../../src/shared/protocol';
 import type { TensorStats } from '../../src/core/model';
 import { DEFAULT_QUERY } from '../../src/shared/tableModel';
 import { formatStat, rowStatsOf } from '../../src/shared/rowStats';
@@ -25,7 +24,6 @@ test('flags: NaN/Inf, all zeros, constant (std 0), exploding (|value| > 1e4); in
 
 /** sampleCheckpoint with statistics per tensor: a NaN in conv.bias, zeros in running_mean, an exploding fc.weight */
 function setup() {
-  const sent: HostMessage[] = [];
   const byName: Record<string, TensorStats> = {
     'model.conv.bias': stats({ nan: 1 }),
     'model.bn.running_mean': stats({ zeros: 4, min: 0, max: 0, std: 0 }),
@@ -36,29 +34,24 @@ function setup() {
     stats: async (t) => byName[t.name] ?? stats({ std: 0.25 }),
     slice: async () => ({ shape: [], values: new Float64Array(0), truncated: false, total: 0 }),
   };
-  const c = new InspectorController({ kind: 'file', path: '/tmp/sample.pt', uri: 'file:///tmp/sample.pt' }, core, (m) => sent.push(m), { maxSliceElements: 16384 });
-  const last = <T extends HostMessage['type']>(type: T) => [...sent].reverse().find((m) => m.type === type) as Extract<HostMessage, { type: T }>;
-  return { c, last };
+  const c = new InspectorController({ kind: 'file', path: '/tmp/sample.pt', uri: 'file:///tmp/sample.pt' }, core, () => undefined, { maxSliceElements: 16384 });
+  return { c };
 }
 
 test('after Compute All Statistics: the columns show, sort, and flag:>0 keeps the broken tensors', async () => {
-  const { c, last } = setup();
+  const { c } = setup();
   await c.load();
   const flat = { ...DEFAULT_QUERY, grouped: false };
-  await c.handle({ type: 'getPage', requestId: 1, query: flat, start: 0, count: 50 });
-  assert.ok(!last('page').columns.includes('min'), 'no statistics columns before statistics');
+  assert.ok(!c.page(flat, 0, 50).columns.includes('min'), 'no statistics columns before statistics');
   await c.computeAllStats(new AbortController().signal, () => undefined);
-  await c.handle({ type: 'getPage', requestId: 2, query: flat, start: 0, count: 50 });
-  const page = last('page');
+  const page = c.page(flat, 0, 50);
   for (const col of ['min', 'max', 'mean', 'std', 'naninf', 'zeros', 'flags']) assert.ok(page.columns.includes(col), `${col} column shown`);
   const row = page.items.find((i) => i.kind === 'tensor' && i.row.name === 'model.fc.weight');
   assert.ok(row?.kind === 'tensor' && row.row.stats?.max === 3e4);
   assert.deepEqual(c.suspicious(), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight']);
 
-  const names = async (query: typeof flat, id: number) => {
-    await c.handle({ type: 'getPage', requestId: id, query, start: 0, count: 50 });
-    return last('page').items.map((i) => (i.kind === 'tensor' ? i.row.name : i.prefix));
-  };
+  // the getPage request's handler (the protocol around it: ext-controller.test.ts)
+  const names = async (query: typeof flat, _id: number) => c.page(query, 0, 50).items.map((i) => (i.kind === 'tensor' ? i.row.name : i.prefix));
   assert.deepEqual(await names({ ...flat, filter: 'flag:>0' }, 3), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight']);
   assert.deepEqual(await names({ ...flat, filter: 'flag:nan' }, 4), ['model.conv.bias']);
   assert.deepEqual(await names({ ...flat, filter: 'flag:exploding' }, 5), ['model.fc.weight']);

@@ -6,13 +6,12 @@
 import { select, type Selection } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomBehavior } from 'd3-zoom';
 import type { AutogradGraph } from '../../src/debug/protocol';
-import type { FromGraphView, ToGraphView } from './protocol';
+import { GRAPH, type GraphProtocol } from '../../src/shared/protocol';
+import type { HostNote } from '../../src/shared/channel';
+import { connect } from '../channel';
 import { layoutGraph, type Layout, type LayoutNode } from './layout';
 
-interface VsCodeApi { postMessage(message: unknown): void }
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode: VsCodeApi = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : { postMessage: () => undefined };
-const send = (m: FromGraphView): void => vscode.postMessage(m);
+const host = connect(GRAPH, (m) => onNote(m));
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const STYLE = `
@@ -75,8 +74,8 @@ function buildShell(): void {
     render(false);
   });
   fit.addEventListener('click', () => fitView());
-  svgBtn.addEventListener('click', () => send({ type: 'export', format: 'svg', content: exportSvg() }));
-  dotBtn.addEventListener('click', () => send({ type: 'export', format: 'dot' }));
+  svgBtn.addEventListener('click', () => host.note('export', { format: 'svg', content: exportSvg() }));
+  dotBtn.addEventListener('click', () => host.note('export', { format: 'dot' }));
 }
 
 function render(fitAfter = true): void {
@@ -129,7 +128,7 @@ function render(fitAfter = true): void {
   else if (state.selected !== null && state.selected >= layout.nodes.length) state.selected = null;
   const ms = performance.now() - t0;
   document.body.dataset.rendered = String(layout.nodes.length);
-  send({ type: 'rendered', nodes: g.nodes.length, ms });
+  host.note('rendered', { nodes: g.nodes.length, ms });
 }
 
 function clip(s: string, n: number): string { return s.length > n ? `${s.slice(0, n - 1)}…` : s; }
@@ -235,17 +234,17 @@ function exportSvg(): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(clone)}\n`;
 }
 
-window.addEventListener('message', (ev: MessageEvent<ToGraphView>) => {
-  const m = ev.data;
+function onNote(m: HostNote<GraphProtocol>): void {
   if (m.type === 'graph') {
+    const g = m.body;
     const placeholder: Layout = { nodes: [], edges: [], width: 0, height: 0, layers: 0 };
-    state = { graph: m.graph, title: m.title, expr: m.expr, collapse: m.collapse ?? m.graph.nodes.length > 300, layout: placeholder, selected: null, matches: [], matchAt: -1 };
+    state = { graph: g.graph, title: g.title, expr: g.expr, collapse: g.collapse ?? g.graph.nodes.length > 300, layout: placeholder, selected: null, matches: [], matchAt: -1 };
     document.getElementById('collapse')!.textContent = state.collapse ? 'Expand repeats' : 'Collapse repeats';
     render(true);
   } else if (m.type === 'error') {
-    document.getElementById('canvas')!.textContent = m.message;
+    document.getElementById('canvas')!.textContent = m.body.message;
   }
-});
+}
 
 buildShell();
-send({ type: 'ready' });
+host.note('ready', {});

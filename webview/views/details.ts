@@ -10,7 +10,8 @@ import { heatmap } from '../charts/heatmap';
 import { formatShape } from '../../src/shared/rows';
 import { formatBytes } from '../../src/core/units';
 import { tryView } from '../../src/shared/explain';
-import type { HostMessage, SliceValues, TensorDetails } from '../../src/shared/protocol';
+import type { SliceValues, TensorDetails } from '../../src/shared/protocol';
+import { CancelledError } from '../../src/shared/channel';
 import type { TensorStats } from '../../src/core/model';
 import type { App } from '../app';
 
@@ -20,8 +21,11 @@ const TABLE_COLS = 16;
 export class DetailsView {
   readonly element = h('section', { class: 'view details-view', attrs: { id: 'view-details' } });
   private current: TensorDetails | null = null;
-  private statsRequest = 0;
-  private valuesRequest = 0;
+  /** the statistics and values requests running now (aborting one cancels it on the host) */
+  private statsRequest: AbortController | null = null;
+  private valuesRequest: AbortController | null = null;
+  /** the latest `load`: an older one's reply is not shown */
+  private loading = 0;
 
   constructor(private readonly app: App) {
     this.element.append(h('p', { class: 'muted' }, 'Select a tensor in the table (Enter or double-click) to see its details.'));
@@ -32,16 +36,19 @@ export class DetailsView {
   }
 
   cancelAll(): void {
-    if (this.statsRequest) { this.app.send({ type: 'cancel', requestId: this.statsRequest }); this.app.drop(this.statsRequest); this.statsRequest = 0; }
-    if (this.valuesRequest) { this.app.send({ type: 'cancel', requestId: this.valuesRequest }); this.app.drop(this.valuesRequest); this.valuesRequest = 0; }
+    this.statsRequest?.abort();
+    this.statsRequest = null;
+    this.valuesRequest?.abort();
+    this.valuesRequest = null;
   }
 
   load(name: string): void {
     this.cancelAll();
-    this.app.call({ type: 'getDetails', requestId: 0, name }, (m) => {
-      if (m.type === 'details') this.show(m.details);
-      else if (m.type === 'error') { clear(this.element); this.element.append(h('p', { class: 'error' }, m.message)); }
-    });
+    const token = ++this.loading;
+    this.app.request('getDetails', { name }).then(
+      (d) => { if (token === this.loading) this.show(d); },
+      (e: Error) => { if (token === this.loading) { clear(this.element); this.element.append(h('p', { class: 'error' }, e.message)); } },
+    );
   }
 
   private show(d: TensorDetails): void {
@@ -136,20 +143,20 @@ export class DetailsView {
 
   private computeStats(name: string): void {
     if (this.statsRequest) return;
-    clear(this.statsArea);
+    const request = new AbortController();
+    this.statsRequest = request;
+    const area = this.statsArea;
+    clear(area);
     const progress = h('progress', { attrs: { max: 1, value: 0 } });
-    const cancel = button('Cancel', () => {
-      this.app.send({ type: 'cancel', requestId: id });
-    }, { appearance: 'secondary', id: 'cancel-stats' });
-    this.statsArea.append(h('div', { class: 'busy' }, progressRing(), progress, cancel));
-    const id = this.app.call({ type: 'computeStats', requestId: 0, name }, (m: HostMessage) => {
-      if (m.type === 'statsProgress') { progress.value = m.fraction; return; }
-      this.app.drop(id);
-      this.statsRequest = 0;
-      if (m.type === 'stats' && this.current?.row.name === name) this.renderStats(m.stats);
-      else if (m.type === 'error') { clear(this.statsArea); this.statsArea.append(h('p', { class: m.message === 'cancelled' ? 'muted' : 'error' }, m.message === 'cancelled' ? 'Cancelled.' : m.message)); }
-    });
-    this.statsRequest = id;
+    const cancel = button('Cancel', () => request.abort(), { appearance: 'secondary', id: 'cancel-stats' });
+    area.append(h('div', { class: 'busy' }, progressRing(), progress, cancel));
+    this.app.request('computeStats', { name }, { signal: request.signal, onProgress: (f) => { progress.value = f; } }).then(
+      (r) => { if (this.current?.row.name === r.name) this.renderStats(r.stats); },
+      (e: Error) => {
+        clear(area);
+        area.append(e instanceof CancelledError ? h('p', { class: 'muted' }, 'Cancelled.') : h('p', { class: 'error' }, e.message));
+      },
+    ).finally(() => { if (this.statsRequest === request) this.statsRequest = null; });
   }
 
   private renderStats(s: TensorStats): void {
@@ -186,17 +193,19 @@ export class DetailsView {
     this.app.state.sliceExpr = expr;
     this.app.state.details = name;
     this.app.save();
-    if (this.valuesRequest) { this.app.send({ type: 'cancel', requestId: this.valuesRequest }); this.app.drop(this.valuesRequest); }
+    this.valuesRequest?.abort();
+    const request = new AbortController();
+    this.valuesRequest = request;
     clear(this.valuesArea);
     this.valuesArea.append(progressRing());
-    const id = this.app.call({ type: 'getValues', requestId: 0, name, expr, maxElements: 65_536 }, (m) => {
-      this.app.drop(id);
-      this.valuesRequest = 0;
-      clear(this.valuesArea);
-      if (m.type === 'values') this.renderValues(m.values);
-      else if (m.type === 'error') this.valuesArea.append(h('p', { class: 'error', attrs: { id: 'values-error' } }, m.message));
-    });
-    this.valuesRequest = id;
+    this.app.request('getValues', { name, expr, maxElements: 65_536 }, { signal: request.signal }).then(
+      (v) => { clear(this.valuesArea); this.renderValues(v); },
+      (e: Error) => {
+        if (e instanceof CancelledError) return;
+        clear(this.valuesArea);
+        this.valuesArea.append(h('p', { class: 'error', attrs: { id: 'values-error' } }, e.message));
+      },
+    ).finally(() => { if (this.valuesRequest === request) this.valuesRequest = null; });
   }
 
   private renderValues(v: SliceValues): void {

@@ -45,7 +45,7 @@ export class SummaryView {
       h('h3', null, 'Warnings'), warnings,
       h('div', { class: 'actions' },
         button('Show tensors', () => this.app.showView('table')),
-        button('Compute all statistics', () => this.app.send({ type: 'command', command: 'computeAllStats' }), { appearance: 'secondary', title: 'statistics of every tensor, in worker threads (cancellable)' })),
+        button('Compute all statistics', () => this.app.note('command', { command: 'computeAllStats' }), { appearance: 'secondary', title: 'statistics of every tensor, in worker threads (cancellable)' })),
       this.allStats,
     );
     if (s.globals.length) {

@@ -6,11 +6,12 @@
 import { h, clear } from '../dom';
 import { checkbox, textField, button } from '../ui/toolkit';
 import { PageCache } from '../pager';
+import { cell, headerCell, nextSort } from '../ui/columns';
 import { queryKey, type TableItem, type TableQuery, type TensorItem } from '../../src/shared/tableModel';
 import { COLUMNS, columnById, gridTemplate, isColumnId, type ColumnDef, type ColumnId } from '../../src/shared/columns';
 import { formatCount, formatShape } from '../../src/shared/rows';
 import { formatBytes } from '../../src/core/units';
-import { PAGE_SIZE, type FirstPage, type HostMessage, type TablePage } from '../../src/shared/protocol';
+import { PAGE_SIZE, type FirstPage, type TablePage } from '../../src/shared/protocol';
 import type { App } from '../app';
 
 export const ROW_HEIGHT = 22;
@@ -41,11 +42,7 @@ const SPECIAL_CELLS: Partial<Record<ColumnId, CellRenderer>> = {
 
 function cellOf(c: ColumnDef, item: TensorItem, app: App): HTMLElement {
   const special = SPECIAL_CELLS[c.id as ColumnId];
-  if (special) return special(item, app);
-  const r = item.row;
-  const extra = c.cellClass?.(r);
-  const title = c.tooltip?.(r);
-  return h('div', { class: `cell col-${c.id}${c.numeric ? ' num' : ''}${c.mono ? ' mono' : ''}${extra ? ` ${extra}` : ''}`, title: title || undefined }, c.text(r));
+  return special ? special(item, app) : cell('div', c, item.row);
 }
 
 /** the narrowest the row may get before the table scrolls sideways: the columns' fixed or minimum widths */
@@ -64,7 +61,6 @@ export class TableView {
   private readonly suspiciousBox: HTMLElement & { checked: boolean };
   private cache = new PageCache<TableItem>(PAGE_SIZE);
   private rendered = new Map<number, { el: HTMLElement; item: TableItem | undefined; selected: boolean }>();
-  private requestVersion = new Map<number, { version: number; page: number }>();
   private selectedIndex = -1;
   private filterTimer: number | undefined;
   private frame = 0;
@@ -180,23 +176,12 @@ export class TableView {
   private renderHeader(): void {
     clear(this.header);
     const sort = this.app.state.query.sort;
-    for (const c of this.shown) {
-      const id = c.id as ColumnId;
-      const sorted = sort !== null && sort.column === id;
-      const arrow = sorted ? (sort.descending ? ' ▼' : ' ▲') : '';
-      const cell = h('div', {
-        class: `cell col-${id}${c.numeric ? ' num' : ''} sortable`, title: `${c.title} — click to sort`,
-        attrs: { role: 'columnheader', 'data-col': id, 'aria-sort': sorted ? (sort.descending ? 'descending' : 'ascending') : 'none' },
-        on: { click: () => this.cycleSort(id) },
-      }, c.label + arrow);
-      this.header.appendChild(cell);
-    }
+    for (const c of this.shown) this.header.appendChild(headerCell('div', c, sort, () => this.cycleSort(c.id as ColumnId)));
   }
 
   private cycleSort(c: ColumnId): void {
-    const s = this.app.state.query.sort;
-    const next = !s || s.column !== c ? { column: c, descending: false } : !s.descending ? { column: c, descending: true } : null;
-    this.setQuery({ ...this.app.state.query, sort: next });
+    const next = nextSort(this.app.state.query.sort, c);
+    this.setQuery({ ...this.app.state.query, sort: next && { column: c, descending: next.descending } });
   }
 
   schedule(): void {
@@ -205,18 +190,20 @@ export class TableView {
   }
 
   private requestPages(pages: number[]): void {
-    for (const p of pages) {
-      const id = this.app.call({ type: 'getPage', requestId: 0, query: this.app.state.query, start: p * PAGE_SIZE, count: PAGE_SIZE }, (m) => this.onPage(m, id));
-      this.requestVersion.set(id, { version: this.cache.version, page: p });
-    }
+    for (const p of pages) this.fetchPage(p, { start: p * PAGE_SIZE });
   }
 
-  private onPage(m: HostMessage, id: number): void {
-    const v = this.requestVersion.get(id);
-    this.requestVersion.delete(id);
-    if (!v) return;
-    if (m.type !== 'page') { this.cache.release(v.version, v.page); return; }
-    if (!this.cache.put(v.version, m.start, m.items, m.total)) return;
+  /** ask for a page (`page` -1: the page around `focus`); a reply for an older query is dropped by the cache */
+  private fetchPage(page: number, at: { start: number; focus?: string }): void {
+    const version = this.cache.version;
+    this.app.request('getPage', { query: this.app.state.query, count: PAGE_SIZE, ...at }).then(
+      (m) => this.onPage(m, version),
+      () => this.cache.release(version, page),
+    );
+  }
+
+  private onPage(m: TablePage, version: number): void {
+    if (!this.cache.put(version, m.start, m.items, m.total)) return;
     this.pageArrived(m);
     if (m.focusIndex !== undefined && m.focusIndex >= 0) this.scrollToIndex(m.focusIndex, true);
     this.schedule();
@@ -240,8 +227,7 @@ export class TableView {
       const loaded = this.cache.findLoaded((it) => it.kind === 'tensor' && it.row.name === name);
       if (loaded >= 0) this.scrollToIndex(loaded, true);
       else {
-        const id = this.app.call({ type: 'getPage', requestId: 0, query: this.app.state.query, start: 0, count: PAGE_SIZE, focus: name }, (m) => this.onPage(m, id));
-        this.requestVersion.set(id, { version: this.cache.version, page: -1 });
+        this.fetchPage(-1, { start: 0, focus: name });
       }
     }
     const total = this.cache.total;

@@ -17,7 +17,7 @@ import { ZipArchive } from '../zip';
 import { unpickle } from '../pickle/machine';
 import { torchReconstructors, dtypeOfGlobal } from '../pickle/torch';
 import { PyDict, PyObject, itemsOf, toNumber, type PyValue } from '../pickle/values';
-import { contiguousStrides, isContiguous, memoryFormatOf } from '../layout';
+import { contiguousStrides, isContiguous, memoryFormatOf, numelOf } from '../layout';
 import { dtypeInfo } from '../dtype';
 import { zipPrefix } from './torchZip';
 import { blockChunkSource, blockCoverProblem, type Block } from '../blockChunks';
@@ -143,7 +143,7 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
     const shape = nums(a.get('size'));
     const stride = contiguousStrides(shape);
     const chunks = itemsOf(a.get('chunks')) ?? [];
-    const numel = shape.reduce((x, y) => x * y, 1);
+    const numel = numelOf(shape);
     const bytes = numel * (dtypeInfo(dtype).itemSize || 1);
     const where = places.get(fqn) ?? [];
     let storage: TensorInfo['storage'] = null;
@@ -171,7 +171,7 @@ export async function openDcp(dir: string, _options?: OpenOptions): Promise<Chec
         if (!w) { problem = `chunk ${i} has no storage entry`; break; }
         const f = await openFile(w.file);
         if (!f) { problem = `${w.file} is missing`; break; }
-        const chunkBytes = sizes.reduce((x, y) => x * y, 1) * itemSize;
+        const chunkBytes = numelOf(sizes) * itemSize;
         blocks.push({ offsets, sizes, source: chunkSource(f, w.offset, w.length, chunkBytes, `${fqn} chunk ${i} in ${w.file}`) });
       }
       problem ??= blockCoverProblem(shape, blocks);

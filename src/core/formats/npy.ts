@@ -18,6 +18,7 @@ import { stridedTensor } from '../tensorInfo';
 import { parsePyLiteral } from './pyLiteral';
 import type { JsonValue } from '../model';
 import { NumpyArray, pyRepr, torchReconstructors, unpickle } from '../pickle';
+import { numelOf } from '../layout';
 
 /** Object arrays larger than this are not unpickled for display. */
 const MAX_OBJECT_PICKLE = 16 << 20;
@@ -139,10 +140,6 @@ export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
     dataOffset: total,
     itemSize: typeof descrLit === 'string' ? itemSizeOfDescr(descrLit) : 0,
   };
-}
-
-export function numelOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Column-major strides (`fortran_order=True`). */

@@ -17,6 +17,7 @@ import { dtypeInfo, numpyNameOf } from '../dtype';
 import { outsideWarning } from '../fileGuard';
 import { SharedFile, fileRegion } from '../byteSource';
 import { stridedTensor } from '../tensorInfo';
+import { numelOf } from '../layout';
 
 const DATA_TYPES: Record<number, DTypeName> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool',
@@ -301,7 +302,7 @@ async function initTensor(init: RawInit, file: SharedFile, dir: string, external
     return null;
   }
   const shape = init.dims;
-  const numel = shape.reduce((a, b) => a * b, 1);
+  const numel = numelOf(shape);
   const itemSize = dtypeInfo(dtype).itemSize;
   const bytes = numel * itemSize;
   if (!Number.isSafeInteger(bytes)) throw new UnreadableError(`initializer ${name} has an impossible shape`, 'ONNX model');

@@ -19,6 +19,7 @@ import { dtypeInfo } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
 import { outsideWarning, readRegular } from '../fileGuard';
 import { stridedTensor } from '../tensorInfo';
+import { numelOf } from '../layout';
 
 const DTYPES: Record<string, DTypeName> = {
   F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
@@ -97,7 +98,7 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number): Safe
       throw new UnreadableError(`tensor ${name} has invalid data_offsets`, 'safetensors');
     }
     const [begin, end] = offs as number[];
-    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    const numel = numelOf(shape as number[]);
     const expected = numel * dtypeInfo(dtype).itemSize;
     if (end < begin || end - begin !== expected) {
       throw new UnreadableError(`tensor ${name}: data_offsets [${begin}, ${end}] do not match ${code}${JSON.stringify(shape)} (${expected} bytes)`, 'safetensors');

@@ -12,6 +12,10 @@
  * block's range widened by half of it on each side (values outside: a fallback keyed by the top 16 bits of their
  * float32 pattern), and the fine buckets are rebinned into the 64 final bins once min and max are known — off
  * from exact binning by at most one fine bucket's width at each bin edge.
+ *
+ * The per-dtype loops (scanF32/scanF64, fusedF32/fusedF64) are the same code on purpose, kept separate for
+ * speed: each sees one typed-array kind, so V8 compiles it monomorphic (one shared function taking
+ * Float32Array | Float64Array turns polymorphic and runs the hot loop markedly slower). Change them together.
  */
 import type { TensorStats } from '../model';
 
@@ -175,6 +179,7 @@ function scanF32(acc: Accum, x: Float32Array): void {
   mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
 }
 
+/** scanF32 for Float64Array blocks: a copy on purpose, for a monomorphic hot loop (see the header). */
 function scanF64(acc: Accum, x: Float64Array): void {
   if (!acc.keep && acc.n > 0 && acc.ranged.length > 0) {
     fusedF64(acc, x);
@@ -265,10 +270,7 @@ function fusedF32(acc: Accum, x: Float32Array): void {
   mergeParts(acc, cnt, mb, m2, min, max, nan, bad - nan, zeros);
 }
 
-/**
- * Later blocks in one pass: histogram, min/max, counts, and sums of (v - K) and (v - K)^2 shifted by the mean
- * so far (K), from which the block's M2 follows without cancellation trouble (K is near the block's mean).
- */
+/** fusedF32 for Float64Array blocks: a copy on purpose, for a monomorphic hot loop (see the header). */
 function fusedF64(acc: Accum, x: Float64Array): void {
   const len = x.length;
   let out = 0;

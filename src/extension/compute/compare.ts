@@ -72,9 +72,7 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
   try {
     let d = await runDiff(a, b, opts);
     log().info(`compare ${a.fsPath} ↔ ${b.fsPath}: A ${d.choice.a.text}; B ${d.choice.b.text}; ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatches, ${d.tensors.length} matched`);
-    const panel = showDiffPanel(d);
-    panel.webview.onDidReceiveMessage(async (m: unknown) => {
-      if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== 'choose') return;
+    const panel: vscode.WebviewPanel = showDiffPanel(d, undefined, async () => {
       const next = await chooseOptions(d);
       if (!next) return;
       opts = next;

@@ -10,6 +10,7 @@ import { componentsPerElement, decodeNatural } from '../../core/decode';
 import { dtypeInfo } from '../../core/dtype';
 import type { TensorInfo } from '../../core/model';
 import { readDense } from '../../core/values';
+import { numelOf } from '../../core/layout';
 
 /** a view is read with its storage only while the storage span is at most this many times its own element count */
 const MAX_SPAN_FACTOR = 4;
@@ -18,10 +19,6 @@ export interface DenseOf {
   dense: Dense;
   /** why the tensor's own strides were not kept (when it is not contiguous), for the log */
   note?: string;
-}
-
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 async function packed(t: TensorInfo, note?: string): Promise<DenseOf> {
@@ -47,7 +44,7 @@ async function readRange(t: TensorInfo, offset: number, length: number): Promise
 
 export async function denseOf(t: TensorInfo): Promise<DenseOf> {
   const offset = t.storageOffset ?? 0;
-  const n = numel(t.shape);
+  const n = numelOf(t.shape);
   const simple = t.contiguous && offset === 0;
   if (simple || n === 0) return packed(t);
   const live = t.storage?.key.startsWith('live:') ?? false;

@@ -3,14 +3,15 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { AutogradGraph } from '../../debug/protocol';
 import { graphToDot } from '../../debug/format';
-import { isFromGraphView, type ToGraphView } from '../../../webview/graph/protocol';
+import { GRAPH, type GraphProtocol } from '../../shared/protocol';
+import { hostNote, parseFromView, type FromHost } from '../../shared/channel';
 
 export const GRAPH_VIEW_TYPE = 'tensorscope.autogradGraph';
 
 export class GraphPanel {
   private readonly panel: vscode.WebviewPanel;
   private ready = false;
-  private pending: ToGraphView | undefined;
+  private pending: FromHost<GraphProtocol> | undefined;
   /** resolves on each `rendered` message (for tests and the bench) */
   lastRender: { nodes: number; ms: number } | undefined;
 
@@ -22,28 +23,31 @@ export class GraphPanel {
     });
     this.panel.webview.html = this.html();
     this.panel.webview.onDidReceiveMessage((m: unknown) => { void this.onMessage(m); });
-    this.post({ type: 'graph', title, expr, graph });
+    this.post(hostNote(GRAPH, 'graph', { title, expr, graph }));
   }
 
-  private post(m: ToGraphView): void {
+  private post(m: FromHost<GraphProtocol>): void {
     if (!this.ready) { this.pending = m; return; }
     void this.panel.webview.postMessage(m);
   }
 
-  private async onMessage(m: unknown): Promise<void> {
-    if (!isFromGraphView(m)) return;
+  private async onMessage(raw: unknown): Promise<void> {
+    const parsed = parseFromView(GRAPH, raw);
+    if (!parsed.ok || parsed.message.kind !== 'note') return;
+    const m = parsed.message;
     if (m.type === 'ready') {
       this.ready = true;
       if (this.pending) { const p = this.pending; this.pending = undefined; this.post(p); }
     } else if (m.type === 'rendered') {
-      this.lastRender = { nodes: m.nodes, ms: m.ms };
+      this.lastRender = { nodes: m.body.nodes, ms: m.body.ms };
     } else if (m.type === 'export') {
-      const content = m.format === 'svg' ? m.content : graphToDot(this.graph);
+      const { format } = m.body;
+      const content = format === 'svg' ? m.body.content ?? '' : graphToDot(this.graph);
       const safe = this.expr.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'graph';
       const base = vscode.workspace.workspaceFolders?.[0]?.uri;
       const uri = await vscode.window.showSaveDialog({
-        defaultUri: base ? vscode.Uri.joinPath(base, `autograd-${safe}.${m.format}`) : undefined,
-        filters: m.format === 'svg' ? { SVG: ['svg'] } : { 'Graphviz DOT': ['dot', 'gv'] },
+        defaultUri: base ? vscode.Uri.joinPath(base, `autograd-${safe}.${format}`) : undefined,
+        filters: format === 'svg' ? { SVG: ['svg'] } : { 'Graphviz DOT': ['dot', 'gv'] },
       });
       if (!uri) return;
       await vscode.workspace.fs.writeFile(uri, Buffer.from(content, 'utf8'));

@@ -1,7 +1,8 @@
 /** A small webview with a live tensor's details (used when the inspector cannot take a live tensor). */
 import * as vscode from 'vscode';
 import type { LiveTensor } from '../../debug/protocol';
-import { fmtBytes, fmtNum, shapeText, tensorLine } from '../../debug/format';
+import { fmtNum, shapeText, tensorLine } from '../../debug/format';
+import { formatBytes } from '../../core/units';
 import { escapeHtml } from './graphPanel';
 
 export function showTensorPanel(expr: string, t: LiveTensor): vscode.WebviewPanel {
@@ -10,7 +11,7 @@ export function showTensorPanel(expr: string, t: LiveTensor): vscode.WebviewPane
     ['expression', expr], ['summary', tensorLine(t)], ['type', t.type], ['shape', shapeText(t.shape)], ['dtype', t.dtype],
     ['device', t.device], ['stride', shapeText(t.stride)], ['storage offset', String(t.storageOffset ?? 0)],
     ['contiguous', t.contiguous ? 'yes' : `no${t.memoryFormat ? ` (${t.memoryFormat})` : ''}`], ['requires_grad', String(t.requiresGrad)],
-    ['grad_fn', t.gradFn ?? '—'], ['elements', String(t.numel)], ['memory', fmtBytes(t.bytes)],
+    ['grad_fn', t.gradFn ?? '—'], ['elements', String(t.numel)], ['memory', formatBytes(t.bytes)],
   ];
   if (t.stats) {
     rows.push(['min', fmtNum(t.stats.min)], ['max', fmtNum(t.stats.max)], ['mean', fmtNum(t.stats.mean)], ['std', fmtNum(t.stats.std)],
