@@ -7,6 +7,7 @@ import type { Evaluator } from './evaluator';
 import { HELPER_HASH, HELPER_SOURCE } from './python/helperSource';
 import { isSafeExpression } from './expression';
 import type { AutogradAnswer, HoverAnswer, InlineShape, LiveValue } from './protocol';
+import { errorMessage } from '../core/errors';
 
 export const HELPER_MODULE = `_tensorscope_${HELPER_HASH}`;
 const MOD = `__import__('sys').modules['${HELPER_MODULE}']`;
@@ -36,7 +37,7 @@ export function decodeAnswer<T>(result: string): T {
 
 /** One line out of an adapter error (debugpy sends a whole traceback for evaluate failures). */
 export function oneLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = errorMessage(e);
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return (lines.pop() ?? 'error').slice(0, 300);
 }

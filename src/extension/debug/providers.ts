@@ -5,6 +5,7 @@ import { hoverMarkdown, inlineText } from '../../debug/format';
 import { isLiveTensor } from '../../debug/protocol';
 import type { LiveSessions } from './liveSessions';
 import { PYTHON_DEBUG_TYPES, debugSettings } from './settings';
+import { errorMessage } from '../../core/errors';
 
 export class LiveHoverProvider implements vscode.HoverProvider {
   constructor(private readonly sessions: LiveSessions) {}
@@ -19,7 +20,7 @@ export class LiveHoverProvider implements vscode.HoverProvider {
     try {
       answer = await frame.helper.hover(found.text, frame.frameId);
     } catch (e) {
-      return new vscode.Hover(new vscode.MarkdownString(`**Tensorscope**: ${e instanceof Error ? e.message : String(e)}`));
+      return new vscode.Hover(new vscode.MarkdownString(`**Tensorscope**: ${errorMessage(e)}`));
     }
     // plain Python values are the debugger's own hover's business; show tensors, arrays, containers, modules
     if ('error' in answer) {
