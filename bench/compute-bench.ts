@@ -27,6 +27,7 @@ import type { ChainStep } from '../src/compute/chain';
 import { runOpChain } from '../src/compute/chain';
 import { settleTimings } from '../src/compute/autoChoice';
 import { setChoiceStoreDir } from '../src/compute/choiceStore';
+import { errorMessage } from '../src/core/errors';
 
 const args = process.argv.slice(2);
 const epArg = args.find((a) => a.startsWith('--ep='))?.slice(5);
@@ -209,4 +210,4 @@ async function main(): Promise<void> {
   process.stdout.write(`geometric mean best/torch ${geo.toFixed(2)}; ${ratios.filter((r) => r <= 1.5).length}/${ratios.length} within 1.5×\n`);
 }
 
-main().catch((e: unknown) => { process.stderr.write(`compute bench: ${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 1; });
+main().catch((e: unknown) => { process.stderr.write(`compute bench: ${errorMessage(e)}\n`); process.exitCode = 1; });

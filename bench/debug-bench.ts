@@ -11,6 +11,7 @@ import { layoutGraph } from '../webview/graph/layout';
 import type { AutogradGraph } from '../src/debug/protocol';
 import { graphPageSkip, launch, openGraphPage, renderGraph } from '../test/fixtures/debug/graphPage';
 import { chainGraph } from '../test/fixtures/debug/syntheticGraphs';
+import { errorMessage } from '../src/core/errors';
 
 const root = path.resolve(__dirname, '..');
 const script = path.join(root, 'test', 'fixtures', 'debug', 'bench_cases.py');
@@ -86,4 +87,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => { console.error(`debug bench failed: ${e instanceof Error ? e.message : String(e)}`); process.exitCode = 1; });
+main().catch((e: unknown) => { console.error(`debug bench failed: ${errorMessage(e)}`); process.exitCode = 1; });

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runTrace } from '../src/debug/trace/runner';
+import { errorMessage } from '../src/core/errors';
 
 const root = path.resolve(__dirname, '..');
 const model = path.join(root, 'bench', 'trace_bench_model.py');
@@ -61,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`trace bench: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`trace bench: ${errorMessage(e)}`);
   process.exitCode = 1;
 });

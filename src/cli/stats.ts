@@ -8,6 +8,7 @@ import { computeStats, statsJson } from '../core/stats/index';
 import { parseSwitches } from './switches';
 import { printError, terminalText } from './terminalText';
 import { anyNamePattern } from '../core/namePattern';
+import { errorMessage } from '../core/errors';
 
 const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
 
@@ -49,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
         if (s && !histogram) s.histogram = null;
         rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: s });
       } catch (err) {
-        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: (err instanceof Error ? err.message : String(err)).split('\n')[0] } });
+        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: errorMessage(err).split('\n')[0] } });
       }
     }
     if (tty) process.stderr.write('\r\x1b[K');

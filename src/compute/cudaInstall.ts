@@ -21,6 +21,7 @@ import path from 'node:path';
 import { ZipArchive } from '../core/zip';
 import { GraphBuilder } from './graph';
 import { CUDA_PROVIDER_LIBS } from './providerProbe';
+import { errorMessage } from '../core/errors';
 
 export const CUDA_PACKAGE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux';
 export const NUGET_INDEX = 'https://api.nuget.org/v3/index.json';
@@ -110,7 +111,7 @@ async function download(url: string, file: string, onProgress: (received: number
     res = await fetch(url, { signal });
   } catch (e) {
     if (signal?.aborted) throw new Error('cancelled');
-    throw new Error(`cannot download ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`cannot download ${url}: ${errorMessage(e)}`);
   }
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || undefined;

@@ -14,6 +14,7 @@ import { chunkSize } from './exec';
 import { GraphBuilder } from './graph';
 import type { ProviderChoice, ProviderName } from './providers';
 import { runGraph } from './session';
+import { errorMessage } from '../core/errors';
 
 export interface TensorDiff {
   key: string;
@@ -126,7 +127,7 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: P
       p = toFloat32((await readDense(pair.a, { signal: opts.signal })).data);
       t = toFloat32((await readDense(pair.b, { signal: opts.signal })).data);
     } catch (e) {
-      row.skipped = e instanceof Error ? e.message : String(e);
+      row.skipped = errorMessage(e);
       continue;
     }
     let mad = 0;

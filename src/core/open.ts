@@ -21,6 +21,7 @@ import { torchZipReader } from './formats/torchZip';
 import { torchscriptReader } from './formats/torchscript';
 import { torchExportReader } from './formats/torchExport';
 import { npzReader } from './formats/npz';
+import { errorMessage } from './errors';
 
 /** readers that take the zip directory detection read (through readZipFile) */
 const ZIP_READERS: ReadonlySet<FormatReader> = new Set([torchZipReader, torchscriptReader, torchExportReader, npzReader]);
@@ -69,7 +70,7 @@ async function detect(path: string): Promise<Detected> {
           zip = await ZipArchive.fromFile(file);
           entries = zip.names;
         } catch (err) {
-          zipError = err instanceof Error ? err.message : String(err);
+          zipError = errorMessage(err);
         }
       }
     } finally {
@@ -112,7 +113,7 @@ export async function openCheckpoint(path: string, options?: OpenOptions): Promi
   } catch (err) {
     if (err instanceof UnreadableError) throw err;
     if (err instanceof RangeError) throw new UnreadableError(`corrupt or hostile file (${err.message.split('\n')[0]})`);
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     throw new UnreadableError(message.split('\n')[0]);
   } finally {
     await zip?.close();

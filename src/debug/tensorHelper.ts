@@ -7,6 +7,7 @@ import type { Evaluator } from './evaluator';
 import { HELPER_HASH, HELPER_SOURCE } from './python/helperSource';
 import { checkExpression, isPinRef } from './expression';
 import type { AutogradAnswer, HoverAnswer, InlineShape } from './protocol';
+import { errorMessage } from '../core/errors';
 
 /** How an expression may be evaluated: `calls` for what the user typed or chose (like the Debug Console);
  * without it (the hover, which runs unasked) only names, attributes and subscripts. */
@@ -40,7 +41,7 @@ export function decodeAnswer<T>(result: string): T {
 
 /** One line out of an adapter error (debugpy sends a whole traceback for evaluate failures). */
 export function oneLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = errorMessage(e);
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   return (lines.pop() ?? 'error').slice(0, 300);
 }

@@ -17,6 +17,7 @@ import { runOp } from '../../src/compute/ops';
 import { Params } from '../../src/compute/params';
 import type { ProviderName } from '../../src/compute/providers';
 import { materialize } from '../../src/compute/views';
+import { errorMessage } from '../../src/core/errors';
 
 export const RTOL = 1e-4;
 export const ATOL = 1e-6;
@@ -102,7 +103,7 @@ async function runOpCase(c: OpCase, dir: string, providers: ProviderName[]): Pro
     if (diff) problems.push(diff);
     return { name: c.name, ok: problems.length === 0, detail: problems.join('; '), provider };
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     if (c.torch_error) {
       const ok = c.error ? msg.includes(c.error) : true;
       return { name: c.name, ok, detail: ok ? `refused: ${msg}` : `refused, but the message lacks '${c.error}': ${msg}`, provider };
@@ -133,7 +134,7 @@ async function runMetricCase(c: MetricCase, dir: string, providers: ProviderName
     }
     return { name: `metric ${c.name}`, ok: problems.length === 0, detail: problems.join('; ') || `value ${r.value}`, provider: r.provider };
   } catch (e) {
-    return { name: `metric ${c.name}`, ok: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}`, provider: null };
+    return { name: `metric ${c.name}`, ok: false, detail: `threw: ${errorMessage(e)}`, provider: null };
   }
 }
 
@@ -151,7 +152,7 @@ async function runChainCase(c: ChainCase, dir: string, provider: ProviderName, m
     if ((provider === 'webgpu' || mode === 'one-graph') && !r.resident) problems.push('intermediates did not stay on the device');
     return { name, ok: problems.length === 0, detail: problems.join('; '), provider: r.provider };
   } catch (e) {
-    return { name, ok: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}`, provider: null };
+    return { name, ok: false, detail: `threw: ${errorMessage(e)}`, provider: null };
   }
 }
 

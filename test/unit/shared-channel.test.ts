@@ -8,6 +8,7 @@ import {
   CancelledError, RequestClient, RequestError, RequestServer, defineProtocol, parseFromHost, parseFromView, type FromHost, type FromView,
 } from '../../src/shared/channel';
 import { nat, obj, str } from '../../src/shared/schema';
+import { errorMessage } from '../../src/core/errors';
 
 const P = defineProtocol({
   requests: {
@@ -45,7 +46,7 @@ function pair() {
     const parsed = parseFromHost(P, JSON.parse(JSON.stringify(m)));
     assert.ok(parsed.ok);
     setImmediate(() => { if (parsed.ok) client.receive(parsed.message); });
-  }, (e) => (e instanceof Error ? e.message : String(e)));
+  }, (e) => errorMessage(e));
   return { client, server, toHost, toView };
 }
 

@@ -15,6 +15,7 @@ import { NameIndex } from '../zipNames';
 import { isContiguous, memoryFormatOf } from '../layout';
 import type { DTypeName } from '../dtype';
 import { readTorchZip, zipMeta } from './torchZip';
+import { errorMessage } from '../errors';
 
 /** torch/_export/serde/schema.py ScalarType */
 const SCALAR_TYPES: Record<number, DTypeName> = {
@@ -91,7 +92,7 @@ async function pickledTensor(zip: ZipArchive, entry: ZipEntry, path: string, inn
     if (!t.storage) return 'a tensor subclass without a storage of its own';
     return t;
   } catch (err) {
-    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return errorMessage(err).split('\n')[0];
   }
 }
 

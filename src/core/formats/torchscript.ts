@@ -17,6 +17,7 @@ import { nameTensors, pickleWarnings, unlistedStorages } from '../naming';
 import { loadZipPickle, zipMeta, zipPrefix } from './torchZip';
 import { PyObject, PyDict, type PyValue } from '../pickle/values';
 import { TorchTensor, type TorchStorage } from '../pickle/torch';
+import { errorMessage } from '../errors';
 
 interface ModuleDecl { params: string[]; buffers: string[] }
 
@@ -154,7 +155,7 @@ export async function openTorchScript(path: string, options?: OpenOptions): Prom
         }
         meta['constant tensors'] = String(n);
       } catch (err) {
-        warnings.push(`constants.pkl could not be read: ${err instanceof Error ? err.message : String(err)}`);
+        warnings.push(`constants.pkl could not be read: ${errorMessage(err)}`);
       }
     }
     stripCustomClassState(root);

@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { accumulate, newAccum, type Accum } from './kernel';
 import { numericBlock, type StatsJob } from './block';
+import { errorMessage } from '../errors';
 
 export type ToWorker =
   | { type: 'block'; id: number; job: StatsJob; first: number; bytes: Uint8Array }
@@ -40,7 +41,7 @@ if (port) {
       }
     } catch (err) {
       jobs.delete(msg.id);
-      const reply: FromWorker = { type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) };
+      const reply: FromWorker = { type: 'error', id: msg.id, message: errorMessage(err) };
       port.postMessage(reply);
     }
   });

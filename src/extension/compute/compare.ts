@@ -11,6 +11,7 @@ import { openCheckpoint } from '../../core/open';
 import { log } from '../log';
 import { showDiffPanel } from './diffPanel';
 import { computeProviders } from './register';
+import { errorMessage } from '../../core/errors';
 
 async function runDiff(a: vscode.Uri, b: vscode.Uri, opts: DiffOptions): Promise<CheckpointDiff> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Comparing checkpoints…' }, async () => {
@@ -80,10 +81,10 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
         d = await runDiff(a, b, opts);
         showDiffPanel(d, panel);
       } catch (e) {
-        void vscode.window.showErrorMessage(`Compare Checkpoints: ${e instanceof Error ? e.message : String(e)}`);
+        void vscode.window.showErrorMessage(`Compare Checkpoints: ${errorMessage(e)}`);
       }
     });
   } catch (e) {
-    void vscode.window.showErrorMessage(`Compare Checkpoints: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage(`Compare Checkpoints: ${errorMessage(e)}`);
   }
 }

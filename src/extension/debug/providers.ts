@@ -6,6 +6,7 @@ import { isLiveTensor } from '../../debug/protocol';
 import { frameText } from '../../debug/liveCheckpoint';
 import type { LiveSessions } from './liveSessions';
 import { PYTHON_DEBUG_TYPES, debugSettings } from './settings';
+import { errorMessage } from '../../core/errors';
 
 export class LiveHoverProvider implements vscode.HoverProvider {
   constructor(private readonly sessions: LiveSessions) {}
@@ -20,7 +21,7 @@ export class LiveHoverProvider implements vscode.HoverProvider {
     try {
       answer = await frame.helper.hover(found.text, frame.frameId);
     } catch (e) {
-      return new vscode.Hover(new vscode.MarkdownString(`**Tensorscope**: ${e instanceof Error ? e.message : String(e)}`));
+      return new vscode.Hover(new vscode.MarkdownString(`**Tensorscope**: ${errorMessage(e)}`));
     }
     const range = new vscode.Range(position.line, found.start, position.line, found.end);
     // plain Python values are the debugger's own hover's business; show tensors, arrays, containers, modules

@@ -13,6 +13,7 @@ import { resolvePythonInterpreter } from '../python/interpreter';
 import { log } from '../log';
 import { ShapesView } from './shapesView';
 import { launchTraceTarget, pythonLaunchConfigurations } from './launchConfig';
+import { errorMessage } from '../../core/errors';
 
 export interface TraceTarget {
   script: string;
@@ -91,7 +92,7 @@ export function registerTraceFeatures(context: vscode.ExtensionContext): TraceFe
       }
       return run;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorMessage(e);
       log().error(`trace failed: ${message}`);
       void vscode.window.showErrorMessage(`Tensorscope: Trace Shapes failed: ${message.split('\n')[0]}`, 'Show Output').then((p) => { if (p) output.show(true); });
       return undefined;
