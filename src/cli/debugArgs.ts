@@ -1,4 +1,6 @@
 /** Shared argument parsing for `probe` and `autograd`: SCRIPT.py --line N --expr EXPR [--python PATH] [--json]. */
+import { optionValue } from './optionValue';
+
 export interface DebugCliArgs {
   script: string;
   line: number;
@@ -21,11 +23,7 @@ export function parseDebugArgs(args: string[], usage: string): DebugCliArgs | st
   let noStats = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const val = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+    const val = (): string => optionValue(args, ++i, a);
     try {
       if (a === '--line') line = Number(val());
       else if (a === '--expr') expr = val();

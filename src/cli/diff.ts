@@ -4,9 +4,8 @@
  * checkpoints hold optimizer and callback state too), wrapper prefixes aligned, missing / unexpected keys, size
  * and dtype mismatches, then max_abs_diff / mae / cosine per matched tensor through the provider chain.
  */
-import type { Checkpoint } from '../core/model';
-import { openCheckpoint } from '../core/open';
-import { terminalText, printError } from './terminalText';
+import { openForCli } from './openForCli';
+import { terminalText } from './terminalText';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import type { SideOptions } from '../compute/diffValues';
 import { diffCheckpoints } from '../compute/diffValues';
@@ -39,19 +38,11 @@ export async function run(args: string[]): Promise<number> {
     return a.flags.has('help') ? 0 : 2;
   }
   const [pa, pb] = a.positional;
-  let ca: Checkpoint;
-  try {
-    ca = await openCheckpoint(pa);
-  } catch (err) {
-    printError(pa, err);
-    return 1;
-  }
-  let cb: Checkpoint;
-  try {
-    cb = await openCheckpoint(pb);
-  } catch (err) {
+  const ca = await openForCli(pa);
+  if (!ca) return 1;
+  const cb = await openForCli(pb);
+  if (!cb) {
     await ca.close();
-    printError(pb, err);
     return 1;
   }
   try {

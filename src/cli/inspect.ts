@@ -4,7 +4,7 @@
  * exits 1 with exactly one line `error: PATH: reason` on stderr.
  */
 import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
-import { openCheckpoint } from '../core/open';
+import { openForCli } from './openForCli';
 import type { statsJson } from '../core/stats/index';
 import { writeOut } from './output';
 import { layoutKind } from '../core/layout';
@@ -108,13 +108,8 @@ export async function run(args: string[]): Promise<number> {
   const paths = parsed.positional;
   if (paths.length !== 1) { process.stderr.write(USAGE); return 2; }
   const path = paths[0];
-  let ck: Checkpoint;
-  try {
-    ck = await openCheckpoint(path);
-  } catch (err) {
-    printError(path, err);
-    return 1;
-  }
+  const ck = await openForCli(path);
+  if (!ck) return 1;
   try {
     let stats: Map<TensorInfo, ReturnType<typeof statsJson> | string> | undefined;
     if (withStats) {

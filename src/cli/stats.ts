@@ -2,8 +2,8 @@
  * `tensorscope stats PATH [PATTERN …] [--json] [--histogram]`: statistics of a checkpoint's tensors
  * (all, or those whose names match a substring, glob or re:REGEX pattern: core/namePattern.ts), with progress on stderr when it is a terminal.
  */
-import type { Checkpoint, TensorInfo } from '../core/model';
-import { openCheckpoint } from '../core/open';
+import type { TensorInfo } from '../core/model';
+import { openForCli } from './openForCli';
 import { computeStats, statsJson } from '../core/stats/index';
 import { parseSwitches } from './switches';
 import { printError, terminalText } from './terminalText';
@@ -26,13 +26,8 @@ export async function run(args: string[]): Promise<number> {
   const histogram = parsed.on.has('--histogram');
   const [path, ...patterns] = parsed.positional;
   if (!path) { process.stderr.write(USAGE); return 2; }
-  let ck: Checkpoint;
-  try {
-    ck = await openCheckpoint(path);
-  } catch (err) {
-    printError(path, err);
-    return 1;
-  }
+  const ck = await openForCli(path);
+  if (!ck) return 1;
   try {
     const match = anyNamePattern(patterns);
     if (match.error) { printError(undefined, match.error); return 2; }

@@ -9,6 +9,7 @@ import { runTrace, type TraceRun } from '../debug/trace/runner';
 import { explainTraceError } from '../debug/trace/explain';
 import { opLines, opsByLine } from '../debug/trace/format';
 import { writeOut } from './output';
+import { optionValue } from './optionValue';
 
 const USAGE = `usage: tensorscope trace SCRIPT.py [--python P] [--cwd DIR] [--json] [--root DIR]… [--max-seconds S] [--max-ops N] [-- ARGS…]
   runs SCRIPT.py (with ARGS, in DIR, default the current folder) and records the shapes of the torch ops
@@ -34,11 +35,7 @@ function parse(args: readonly string[]): TraceArgs | string {
   const out: TraceArgs = { script: '', python: defaultPython(), json: false, roots: [], maxSeconds: 0, maxOps: 0, scriptArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+    const value = (): string => optionValue(args, ++i, a);
     const count = (what: string): number => {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0) throw new Error(`${what} must be a number ≥ 0`);

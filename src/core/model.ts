@@ -27,6 +27,13 @@ export function setJsonKey<T>(obj: { [key: string]: T }, key: string, value: T):
   else obj[key] = value;
 }
 
+/** The content tree of a file that holds tensors only: each tensor's name points at it. */
+export function tensorRefs(tensors: readonly TensorInfo[]): Record<string, JsonValue> {
+  const content: Record<string, JsonValue> = {};
+  for (const t of tensors) setJsonKey(content, t.name, { $tensor: t.name });
+  return content;
+}
+
 /** Random access to bytes, without holding them: a file region, a zip entry (stored or deflated), a buffer. */
 export interface ByteSource {
   /** total size in bytes */

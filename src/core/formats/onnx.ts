@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import type { ByteSource, Checkpoint, FormatReader, JsonValue, StorageInfo, TensorInfo } from '../model';
-import { UnreadableError, setJsonKey } from '../model';
+import { UnreadableError, setJsonKey, tensorRefs } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo, numpyNameOf } from '../dtype';
 import { outsideWarning } from '../fileGuard';
@@ -229,8 +229,7 @@ export const onnxReader: FormatReader = {
       }
       if (opsets.length) meta.opset = opsets.join(', ');
       if (graphName) meta.graph = graphName;
-      const content: Record<string, JsonValue> = {};
-      for (const t of tensors) setJsonKey(content, t.name, { $tensor: t.name });
+      const content = tensorRefs(tensors);
       return {
         path: p,
         format: 'onnx',

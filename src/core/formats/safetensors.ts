@@ -13,7 +13,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Checkpoint, FormatReader, JsonValue, OpenOptions, StorageInfo, TensorInfo } from '../model';
-import { UnreadableError, setJsonKey } from '../model';
+import { UnreadableError, setJsonKey, tensorRefs } from '../model';
 import type { DTypeName } from '../dtype';
 import { dtypeInfo } from '../dtype';
 import { SharedFile, fileRegion } from '../byteSource';
@@ -147,8 +147,7 @@ function producerOf(metadata: Record<string, string>): string {
 async function openSingle(p: string): Promise<Checkpoint> {
   const { file, header } = await openOne(p);
   const tensors = header.entries.map((e) => tensorOf(e, file, header.dataStart, ''));
-  const content: Record<string, JsonValue> = {};
-  for (const t of tensors) setJsonKey(content, t.name, { $tensor: t.name });
+  const content = tensorRefs(tensors);
   return {
     path: p,
     format: 'safetensors',

@@ -218,14 +218,20 @@ def _describe_tensor(t, stats):
     if isinstance(t, torch.nn.Parameter):
         out['isParameter'] = True
     if stats:
-        try:
-            s, note = _tensor_stats(t)
-        except Exception as e:  # e.g. a CUDA error: answer the rest
-            s, note = None, 'statistics failed: ' + _one_line(e)
-        out['stats'] = s
-        if note:
-            out['note'] = note
+        _add_stats(out, _tensor_stats, t)
     return out
+
+
+def _add_stats(out, compute, value):
+    """out['stats'] (and out['note']) from compute(value); a failure (e.g. a CUDA error) is a note, so the rest
+    of the answer still comes back."""
+    try:
+        s, note = compute(value)
+    except Exception as e:
+        s, note = None, 'statistics failed: ' + _one_line(e)
+    out['stats'] = s
+    if note:
+        out['note'] = note
 
 
 def _storage_bytes(t):
@@ -256,13 +262,7 @@ def _describe_ndarray(a, stats):
         'bytes': int(a.nbytes),
     }
     if stats:
-        try:
-            s, note = _ndarray_stats(a)
-        except Exception as e:
-            s, note = None, 'statistics failed: ' + _one_line(e)
-        out['stats'] = s
-        if note:
-            out['note'] = note
+        _add_stats(out, _ndarray_stats, a)
     return out
 
 

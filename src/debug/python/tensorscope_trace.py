@@ -63,6 +63,19 @@ class _State(object):
         self.user[code] = path
         return path
 
+    def user_frame(self, f):
+        """The nearest frame, from `f` outwards, whose code lives in a user file; None when there is none."""
+        user = self.user
+        while f is not None:
+            code = f.f_code
+            path = user.get(code)
+            if path is None:
+                path = self.classify(code)
+            if path:
+                return f
+            f = f.f_back
+        return None
+
     def _classify_file(self, fn):
         if not fn or fn[0] == '<':
             return ''
@@ -127,8 +140,7 @@ def _make_mode(torch, state):
     from torch.overrides import TorchFunctionMode
     Tensor = torch.Tensor
     getframe = sys._getframe
-    user = state.user
-    classify = state.classify
+    user_frame = state.user_frame
     groups = state.groups
     max_ops = state.max_ops or 0
     max_records = state.max_records
@@ -166,15 +178,7 @@ def _make_mode(torch, state):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             if kwargs is None:
                 kwargs = {}
-            f = getframe(1)
-            while f is not None:
-                code = f.f_code
-                path = user.get(code)
-                if path is None:
-                    path = classify(code)
-                if path:
-                    break
-                f = f.f_back
+            f = user_frame(getframe(1))
             if state.stop:
                 raise TraceLimit(state.limit)
             try:
@@ -188,7 +192,7 @@ def _make_mode(torch, state):
             if max_ops and state.ops >= max_ops:
                 state.limit = '--max-ops %d reached: the program was stopped' % max_ops
                 state.stop = True
-            key = (code, f.f_lineno, func)
+            key = (f.f_code, f.f_lineno, func)
             group = groups.get(key)
             if group is not None and len(group[0]) >= MAX_SHAPES:
                 group[1] += 1
@@ -232,8 +236,7 @@ def _make_call_recorder(torch, state):
     """Credits the tensor result of a function (or module forward) in a user file to the user line that called
     it, so `y = model(x)` shows y's shape although the ops ran inside forward. Returns on_return(frame, value)."""
     Tensor = torch.Tensor
-    user = state.user
-    classify = state.classify
+    user_frame = state.user_frame
     groups = state.groups
 
     def on_return(frame, value):
@@ -248,15 +251,7 @@ def _make_call_recorder(torch, state):
             first = tensors[0]
         else:
             return
-        f = frame.f_back
-        while f is not None:
-            code = f.f_code
-            path = user.get(code)
-            if path is None:
-                path = classify(code)
-            if path:
-                break
-            f = f.f_back
+        f = user_frame(frame.f_back)
         if f is None:
             return
         name = frame.f_code.co_name
@@ -264,7 +259,7 @@ def _make_call_recorder(torch, state):
             owner = frame.f_locals.get('self')
             if owner is not None:
                 name = type(owner).__name__
-        key = (code, f.f_lineno, name)
+        key = (f.f_code, f.f_lineno, name)
         group = groups.get(key)
         if group is None:
             if len(groups) >= state.max_records:
