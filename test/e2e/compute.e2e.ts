@@ -305,8 +305,8 @@ test('compute: Run Op on a live tensor opened through the debugger (Inspect Tens
       await page.getByText('Paused on breakpoint').first().waitFor({ timeout: 90_000 });
 
       // Variables view → Inspect Tensor on `act` (torch.randn(2, 3, 8, 8)): a live inspector
-      await inspectVariable(page, await showVariable(page, 'act', 'tensor[2, 3, 8, 8]'));
-      await inspectorWith(page, 'act (live)', 'act');
+      await inspectVariable(page, await showVariable(page, 'act', '[2, 3, 8, 8] float32 cpu'));
+      await inspectorWith(page, 'act (live, ', 'act');
 
       // Run Op… permute(act, dims=0,2,3,1): the live tensor is offered; the result has torch's strides
       await page.waitForTimeout(500);
