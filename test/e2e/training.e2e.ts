@@ -61,7 +61,7 @@ test('training: compare a training checkpoint with a state dict (what was chosen
     await wb.shot('01-compare');
 
     // 2. the picker: A's whole file instead of its `model` entry
-    await diff.locator('button', { hasText: 'Choose State Dicts…' }).click();
+    await diff.locator('vscode-button#choose', { hasText: 'Choose State Dicts…' }).click();
     await pickRow(page, 'state dict of A', '(top level)');
     await pickRow(page, 'state dict of B', '(top level)');
     await pickRow(page, 'key prefixes of A', 'Detect');
