@@ -146,9 +146,8 @@ function zipMutation(which: (typeof ZIP_FIELDS)[number]): Mutation {
       if (site + off + width > c.length) return { bytes: c, what: `${which.name} header at ${site} too short for ${field}` };
       const v = new DataView(c.buffer);
       const old = width === 2 ? v.getUint16(site + off, true) : v.getUint32(site + off, true);
-      let value: number;
-      if (field === 'method') value = pick(r, [0, 8, 9, 12, 14, 93, 99, 0xffff]);
-      else value = hostileValue(r, width, old, b.length);
+      let value = old;
+      for (let tries = 0; value === old && tries < 8; tries++) value = field === 'method' ? pick(r, [0, 8, 9, 12, 14, 93, 99, 0xffff]) : hostileValue(r, width, old, b.length);
       if (width === 2) v.setUint16(site + off, value, true); else v.setUint32(site + off, value, true);
       return { bytes: c, what: `zip ${which.name} header #${sites.indexOf(site)} at ${site}: ${field} ${old} → ${value}` };
     },
