@@ -104,8 +104,7 @@ function addContent(out: ChunkedOut, ck: Checkpoint): void {
       yield* Object.entries(extra);
     })()
     : ck.content && typeof ck.content === 'object' && !Array.isArray(ck.content) ? Object.entries(ck.content) : [];
-  const value = ck.content;
-  if (!extra && (!value || typeof value !== 'object' || Array.isArray(value))) { out.add(JSON.stringify(value)); return; }
+  if (!extra && (!ck.content || typeof ck.content !== 'object' || Array.isArray(ck.content))) { out.add(JSON.stringify(ck.content)); return; }
   out.add('{');
   let first = true;
   for (const [k, v] of members) {

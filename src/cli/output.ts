@@ -36,13 +36,18 @@ export function writeOut(text: string): void {
 export class ChunkedOut {
   private parts: string[] = [];
   private size = 0;
+  /** `beforeWrite`: called before each write (a progress line on the same terminal clears itself) */
+  constructor(private readonly beforeWrite?: () => void) {}
   add(text: string): void {
     this.parts.push(text);
     this.size += text.length;
     if (this.size >= 1 << 16) this.flush();
   }
   flush(): void {
-    if (this.parts.length) writeOut(this.parts.join(''));
+    if (this.parts.length) {
+      this.beforeWrite?.();
+      writeOut(this.parts.join(''));
+    }
     this.parts = [];
     this.size = 0;
   }

@@ -39,43 +39,55 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     const tty = process.stderr.isTTY === true;
-    const rows: Array<{ name: string; dtype: string; shape: number[]; stats: ReturnType<typeof statsJson> | { error: string } }> = [];
+    type Row = { name: string; dtype: string; shape: number[]; stats: ReturnType<typeof statsJson> | { error: string } };
+    // each row written once computed, none kept: a million rows held would take hundreds of MiB
+    // progress on a terminal: a line rewritten at most every 100 ms, cleared before rows are written under it
+    let shown = false;
+    let lastShown = 0;
+    const clearProgress = (): void => { if (shown) process.stderr.write('\r\x1b[K'); shown = false; };
+    const out = new ChunkedOut(tty ? clearProgress : undefined);
+    let emit: (r: Row, i: number) => void;
+    if (json) {
+      out.add(`${JSON.stringify({ path, format: ck.format }).slice(0, -1)},"tensors":[`);
+      emit = (r, i) => out.add(i ? `,${JSON.stringify(r)}` : JSON.stringify(r));
+    } else {
+      // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+      let w = 4;
+      for (const t of chosen) w = Math.max(w, terminalText(t.name).length);
+      w = Math.min(60, w);
+      const head = ['min', 'max', 'mean', 'std'].map((h) => h.padStart(12)).join(' ');
+      out.add(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
+      emit = (r) => {
+        const s = r.stats;
+        const cols = !s ? ' '.repeat(51) + (r.shape.includes(0) ? 'empty' : 'no real values')
+          : 'error' in s ? `error: ${s.error}`
+          : [s.min, s.max, s.mean, s.std].map((v) => fmt(v).padStart(12)).join(' ') + `  ${String(s.nan).padStart(3)}  ${String(s.inf).padStart(3)}  ${s.zeros}`;
+        out.add(`${terminalText(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${terminalText(cols)}\n`);
+      };
+    }
     // identical views once, the reading bounded by the stored bytes (hostile files: 300k names over one storage)
     const work = new ViewWork(chosen);
     for (const [i, t] of chosen.entries()) {
-      if (tty) process.stderr.write(`\r${i + 1}/${chosen.length} ${terminalText(t.name.slice(0, 60))}\x1b[K`);
+      if (tty && Date.now() - lastShown >= 100) {
+        process.stderr.write(`\r${i + 1}/${chosen.length} ${terminalText(t.name.slice(0, 60))}\x1b[K`);
+        shown = true;
+        lastShown = Date.now();
+      }
+      let stats: Row['stats'];
       try {
         const r = await work.run([t], () => computeStats(t));
-        if (isSkipped(r)) { rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: r.skipped } }); continue; }
-        const s = statsJson(r, t.dtype);
-        if (s && !histogram) s.histogram = null;
-        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: s });
+        if (isSkipped(r)) stats = { error: r.skipped };
+        else {
+          stats = statsJson(r, t.dtype);
+          if (stats && !histogram) stats = { ...stats, histogram: null };
+        }
       } catch (err) {
-        rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: errorMessage(err).split('\n')[0] } });
+        stats = { error: errorMessage(err).split('\n')[0] };
       }
+      emit({ name: t.name, dtype: t.dtype, shape: t.shape, stats }, i);
     }
-    if (tty) process.stderr.write('\r\x1b[K');
-    const out = new ChunkedOut();
-    if (json) {
-      out.add(`${JSON.stringify({ path, format: ck.format }).slice(0, -1)},"tensors":[`);
-      rows.forEach((r, i) => out.add(i ? `,${JSON.stringify(r)}` : JSON.stringify(r)));
-      out.add(']}\n');
-      out.flush();
-      return 0;
-    }
-    // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
-    let w = 4;
-    for (const r of rows) w = Math.max(w, terminalText(r.name).length);
-    w = Math.min(60, w);
-    const head = ['min', 'max', 'mean', 'std'].map((h) => h.padStart(12)).join(' ');
-    out.add(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
-    for (const r of rows) {
-      const s = r.stats;
-      const cols = !s ? ' '.repeat(51) + (r.shape.includes(0) ? 'empty' : 'no real values')
-        : 'error' in s ? `error: ${s.error}`
-        : [s.min, s.max, s.mean, s.std].map((v) => fmt(v).padStart(12)).join(' ') + `  ${String(s.nan).padStart(3)}  ${String(s.inf).padStart(3)}  ${s.zeros}`;
-      out.add(`${terminalText(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${terminalText(cols)}\n`);
-    }
+    if (json) out.add(']}\n');
+    clearProgress();
     out.flush();
     return 0;
   } finally {
