@@ -50,21 +50,8 @@ function buildDiffGraph(): Uint8Array {
   return g.encode('diff');
 }
 
-/**
- * The sums of each row, in order, from one graph run over a [k, L] matrix (L = the longest row; shorter rows
- * are zero padded). Rows must not be empty.
- */
-export async function runRows(rows: readonly RowPair[], providers: ProviderChoice): Promise<{ sums: PairSums[]; info: RunInfo }> {
-  const k = rows.length;
-  let width = 0;
-  for (const r of rows) width = Math.max(width, r.p.length);
-  let p = rows[0].p;
-  let t = rows[0].t;
-  if (k > 1) {
-    p = new Float32Array(k * width);
-    t = new Float32Array(k * width);
-    rows.forEach((r, i) => { p.set(r.p, i * width); t.set(r.t, i * width); });
-  }
+/** The sums of each of the k rows of two [k, width] matrices (row-major), in order, from one graph run. */
+export async function runMatrix(p: Float32Array, t: Float32Array, k: number, width: number, providers: ProviderChoice): Promise<{ sums: PairSums[]; info: RunInfo }> {
   const { outputs, info } = await runGraph({
     key: 'diff', build: buildDiffGraph, providers,
     feeds: { p: { dtype: 'float32', shape: [k, width], data: p }, t: { dtype: 'float32', shape: [k, width], data: t } },
@@ -76,6 +63,17 @@ export async function runRows(rows: readonly RowPair[], providers: ProviderChoic
     sums.push({ mad: Number.isNaN(sad[i]) ? NaN : mad[i], sad: sad[i], spt: spt[i], spp: spp[i], stt: stt[i] });
   }
   return { sums, info };
+}
+
+/** The sums of each row, in order, from one run: the rows zero padded to the longest (no copy for one row). */
+export async function runRows(rows: readonly RowPair[], providers: ProviderChoice): Promise<{ sums: PairSums[]; info: RunInfo }> {
+  if (rows.length === 1) return runMatrix(rows[0].p, rows[0].t, 1, rows[0].p.length, providers);
+  let width = 0;
+  for (const r of rows) width = Math.max(width, r.p.length);
+  const p = new Float32Array(rows.length * width);
+  const t = new Float32Array(rows.length * width);
+  rows.forEach((r, i) => { p.set(r.p, i * width); t.set(r.t, i * width); });
+  return runMatrix(p, t, rows.length, width, providers);
 }
 
 /** Both tensors' values as float32; an unreadable tensor skips its pair (unless the work was cancelled). */
@@ -128,14 +126,21 @@ export function planBatches(numels: readonly number[], chunk: number): number[][
 /** Reads in flight at once: a small tensor's read is mostly a wait on the file system, so they overlap well. */
 const READS_IN_FLIGHT = 16;
 
-/** Each pair's values (or why not), in order, a few reads at a time. */
-async function readPairs(pairs: readonly { a: TensorInfo; b: TensorInfo }[], signal?: AbortSignal): Promise<(RowPair | Skipped)[]> {
-  const out: (RowPair | Skipped)[] = new Array(pairs.length);
+/**
+ * Reads each pair into its row of two zero-filled [pairs, width] matrices, a few reads at a time; each read's own
+ * arrays are dropped at once, so a batch of 65k tiny tensors leaves two matrices, not 130k arrays, for the GC.
+ * Returns, per pair, why it was not read, or null.
+ */
+async function readRows(pairs: readonly { a: TensorInfo; b: TensorInfo }[], p: Float32Array, t: Float32Array, width: number, signal?: AbortSignal): Promise<(Skipped | null)[]> {
+  const out: (Skipped | null)[] = new Array(pairs.length).fill(null);
   let next = 0;
   const lane = async () => {
     while (next < pairs.length) {
       const i = next++;
-      out[i] = await readPair(pairs[i].a, pairs[i].b, signal);
+      const pair = await readPair(pairs[i].a, pairs[i].b, signal);
+      if (isSkipped(pair)) { out[i] = pair; continue; }
+      p.set(pair.p, i * width);
+      t.set(pair.t, i * width);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, pairs.length) }, lane));
@@ -172,17 +177,16 @@ export class PairBatches {
     this.waiting = [];
     for (const group of planBatches(waiting.map((w) => w.numel), this.batchElements)) {
       const members = group.map((i) => waiting[i]);
-      const read = await readPairs(members, this.signal);
-      const rows: RowPair[] = [];
-      const owners: Waiting[] = [];
-      read.forEach((pair, j) => {
-        if (isSkipped(pair)) members[j].done(pair);
-        else { rows.push(pair); owners.push(members[j]); }
-      });
-      if (!rows.length) continue;
-      const { sums, info } = await runRows(rows, this.providers);
+      // sizes ascend within a group: the last is the longest
+      const width = members[members.length - 1].numel;
+      const p = new Float32Array(members.length * width);
+      const t = new Float32Array(members.length * width);
+      const skipped = await readRows(members, p, t, width, this.signal);
+      // a skipped pair's row stays zeros: it runs but its sums are not used
+      if (skipped.every((s) => s !== null)) { members.forEach((w, j) => w.done(skipped[j] as Skipped)); continue; }
+      const { sums, info } = await runMatrix(p, t, members.length, width, this.providers);
       this.tally(info);
-      owners.forEach((w, j) => w.done(sums[j]));
+      members.forEach((w, j) => w.done(skipped[j] ?? sums[j]));
     }
   }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCheckpoint } from '../../src/core/open';
 import { isSkipped } from '../../src/core/viewWork';
+import { stridedTensor } from '../../src/core/tensorInfo';
 import { cosineOf, diffCheckpoints } from '../../src/compute/diffValues';
 import type { RowPair } from '../../src/compute/diffSums';
 import { PairBatches, planBatches, runRows } from '../../src/compute/diffSums';
@@ -215,9 +216,17 @@ test('batches group pairs of similar size within the element budget, and each ba
     const c = await openCheckpoint(path.join(dir, 'a.safetensors'));
     try {
       const pending = c.tensors.map((t) => batches.add(t, t, t.shape[0]));
-      assert.equal(batches.size, numels.length);
+      // a pair whose bytes cannot be read is skipped with the reason; its row in the batch is not used
+      const broken = stridedTensor('broken', [3], {
+        key: 'broken', dtype: 'float32', bytes: 12, device: 'cpu', byteOrder: 'little',
+        source: { size: 12, read: () => Promise.reject(new Error('disk on fire')), describe: () => 'broken' },
+      });
+      const brokenSums = batches.add(broken, broken, 3);
+      assert.equal(batches.size, numels.length + 1);
       await batches.flush();
       assert.equal(runs, groups.length);
+      const gone = await brokenSums;
+      assert.ok(isSkipped(gone) && /disk on fire/.test(gone.skipped), JSON.stringify(gone));
       const sums = await Promise.all(pending);
       sums.forEach((s, i) => {
         assert.ok(!isSkipped(s));
