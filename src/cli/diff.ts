@@ -6,6 +6,7 @@
  */
 import { openForCli } from './openForCli';
 import { terminalText } from './terminalText';
+import { ChunkedOut } from './output';
 import { checkFlags, parseArgs, providersFrom } from '../compute/cliArgs';
 import type { SideOptions } from '../compute/diffValues';
 import { diffCheckpoints } from '../compute/diffValues';
@@ -47,13 +48,14 @@ export async function run(args: string[]): Promise<number> {
   }
   try {
     const d = await diffCheckpoints(ca, cb, providersFrom(a), { a: sideOptions(a.options, 'a'), b: sideOptions(a.options, 'b') });
+    const out = new ChunkedOut();
     if (a.flags.has('json')) {
-      process.stdout.write(JSON.stringify(d) + '\n');
+      out.add(JSON.stringify(d) + '\n');
+      out.flush();
       return 0;
     }
-    const out = process.stdout;
     // every line escaped: keys and messages come from the files
-    const w = { write: (text: string) => out.write(terminalText(text.slice(0, -1)) + '\n') };
+    const w = { write: (text: string) => out.add(terminalText(text.slice(0, -1)) + '\n') };
     w.write(`A: ${d.choice.a.text}\n`);
     w.write(`B: ${d.choice.b.text}\n`);
     w.write(d.strictOk ? 'load_state_dict(strict=True) would succeed\n' : `load_state_dict(strict=True) would fail: ${d.missing.length} missing, ${d.unexpected.length} unexpected, ${d.shapeMismatch.length} size mismatch${d.shapeMismatch.length === 1 ? '' : 'es'}\n`);
@@ -73,6 +75,7 @@ export async function run(args: string[]): Promise<number> {
     }
     if (d.provider) w.write('\n');
     if (d.provider) w.write(`ran on ${d.reason ?? d.provider}; session ${d.sessionMs.toFixed(1)} ms, runs ${d.runMs.toFixed(1)} ms\n`);
+    out.flush();
     return 0;
   } finally {
     await settleTimings();

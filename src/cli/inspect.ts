@@ -6,7 +6,7 @@
 import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
 import { openForCli } from './openForCli';
 import type { statsJson } from '../core/stats/index';
-import { writeOut } from './output';
+import { ChunkedOut } from './output';
 import { layoutKind } from '../core/layout';
 import { parseSwitches } from './switches';
 import { formatBytes } from '../core/units';
@@ -81,22 +81,6 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
   if (ck.warnings.length) {
     lines.push('');
     for (const w of ck.warnings) lines.push(terminalText(`warning: ${w}`));
-  }
-}
-
-/** Output gathered into writes of a few MiB: one write for a small result, bounded memory for a huge one. */
-class ChunkedOut {
-  private parts: string[] = [];
-  private size = 0;
-  add(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= 4 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.parts.length) writeOut(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
   }
 }
 

@@ -2,6 +2,7 @@
  * Standard output for CLI commands that print one large result.
  *
  *   writeOut(text)   all of `text` to fd 1
+ *   ChunkedOut       many small pieces gathered into writes of a few MiB
  *
  * A terminal, file or blocking pipe gets it through synchronous writes: touching `process.stdout` loads
  * Node's whole stream machinery, a measurable part of a short run (`inspect --json` on a large
@@ -25,5 +26,24 @@ export function writeOut(text: string): void {
       }
       throw err;
     }
+  }
+}
+
+/**
+ * Output gathered into writes of a few MiB: one write for a small result, bounded memory for a huge one
+ * (a write per row of a million rows would queue a million buffers on a pipe).
+ */
+export class ChunkedOut {
+  private parts: string[] = [];
+  private size = 0;
+  add(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 4 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length) writeOut(this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
   }
 }

@@ -9,6 +9,8 @@ import { parseSwitches } from './switches';
 import { printError, terminalText } from './terminalText';
 import { anyNamePattern } from '../core/namePattern';
 import { errorMessage } from '../core/errors';
+import { ViewWork, isSkipped } from '../core/viewWork';
+import { ChunkedOut } from './output';
 
 const USAGE = 'usage: tensorscope stats PATH [PATTERN …] [--json] [--histogram]\n';
 
@@ -38,10 +40,14 @@ export async function run(args: string[]): Promise<number> {
     }
     const tty = process.stderr.isTTY === true;
     const rows: Array<{ name: string; dtype: string; shape: number[]; stats: ReturnType<typeof statsJson> | { error: string } }> = [];
+    // identical views once, the reading bounded by the stored bytes (hostile files: 300k names over one storage)
+    const work = new ViewWork(chosen);
     for (const [i, t] of chosen.entries()) {
       if (tty) process.stderr.write(`\r${i + 1}/${chosen.length} ${terminalText(t.name.slice(0, 60))}\x1b[K`);
       try {
-        const s = statsJson(await computeStats(t), t.dtype);
+        const r = await work.run([t], () => computeStats(t));
+        if (isSkipped(r)) { rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: { error: r.skipped } }); continue; }
+        const s = statsJson(r, t.dtype);
         if (s && !histogram) s.histogram = null;
         rows.push({ name: t.name, dtype: t.dtype, shape: t.shape, stats: s });
       } catch (err) {
@@ -49,8 +55,12 @@ export async function run(args: string[]): Promise<number> {
       }
     }
     if (tty) process.stderr.write('\r\x1b[K');
+    const out = new ChunkedOut();
     if (json) {
-      process.stdout.write(JSON.stringify({ path, format: ck.format, tensors: rows }) + '\n');
+      out.add(`${JSON.stringify({ path, format: ck.format }).slice(0, -1)},"tensors":[`);
+      rows.forEach((r, i) => out.add(i ? `,${JSON.stringify(r)}` : JSON.stringify(r)));
+      out.add(']}\n');
+      out.flush();
       return 0;
     }
     // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
@@ -58,14 +68,15 @@ export async function run(args: string[]): Promise<number> {
     for (const r of rows) w = Math.max(w, terminalText(r.name).length);
     w = Math.min(60, w);
     const head = ['min', 'max', 'mean', 'std'].map((h) => h.padStart(12)).join(' ');
-    process.stdout.write(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
+    out.add(`${'name'.padEnd(w)}  ${'dtype'.padEnd(9)} ${head}  nan  inf  zeros\n`);
     for (const r of rows) {
       const s = r.stats;
       const cols = !s ? ' '.repeat(51) + (r.shape.includes(0) ? 'empty' : 'no real values')
         : 'error' in s ? `error: ${s.error}`
         : [s.min, s.max, s.mean, s.std].map((v) => fmt(v).padStart(12)).join(' ') + `  ${String(s.nan).padStart(3)}  ${String(s.inf).padStart(3)}  ${s.zeros}`;
-      process.stdout.write(`${terminalText(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${terminalText(cols)}\n`);
+      out.add(`${terminalText(r.name || '(root)').padEnd(w)}  ${r.dtype.padEnd(9)} ${terminalText(cols)}\n`);
     }
+    out.flush();
     return 0;
   } finally {
     await ck.close().catch(() => undefined);

@@ -3,6 +3,7 @@
  * in memory), answers the webview's requests (pages of rows, details, statistics, slices) and re-reads on demand.
  * The VS Code side (inspectorPanel.ts) only moves messages and owns the webview.
  */
+import { ViewWork, isSkipped } from '../core/viewWork';
 import type { Checkpoint, TensorInfo, TensorStats } from '../core/model';
 import { parseSlice, sliceView } from '../core/slice';
 import { buildRows, type TensorRow } from '../shared/rows';
@@ -247,12 +248,16 @@ export class InspectorController {
     if (!cp) return { done: 0, withNonFinite: [] };
     const withNonFinite: string[] = [];
     let done = 0;
+    // identical views once, the reading bounded by the stored bytes (hostile files: 300k names over one storage)
+    const work = new ViewWork(cp.tensors);
     for (const t of cp.tensors) {
       if (signal.aborted) break;
       let s = this.statsCache.get(t.name);
       if (!s && t.storage && t.layout === 'strided') {
         try {
-          s = await this.core.stats(t, { signal });
+          const r = await work.run([t], () => this.core.stats(t, { signal }));
+          if (isSkipped(r)) throw new Error(r.skipped);
+          s = r;
           this.statsCache.set(t.name, s);
           this.setRowStats(t.name, s);
         } catch (e) {

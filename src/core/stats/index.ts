@@ -2,7 +2,8 @@
  * Tensor statistics over a tensor's own elements, one pass, in worker threads for big tensors.
  *
  *   computeStats(tensor, {signal, onProgress, workers})  → TensorStats
- *   computeStatsMany(tensors, {concurrency, …})          → TensorStats per tensor (errors per tensor)
+ *   computeStatsMany(tensors, {concurrency, …})          → TensorStats per tensor (errors per tensor); identical
+ *                                                          views once, the reading bounded (../viewWork.ts)
  *   statsJson(stats, dtype)                              → the CLI / truth.json shape, null where torch has none
  *
  * Finite values only for min/max/mean/std; std is the sample standard deviation (as torch.std; 0 for a single
@@ -18,6 +19,7 @@ import { rawBlocks, sourceOf, tensorNumel } from '../elements';
 import { accumulate, finishAccum, newAccum, type Accum } from './kernel';
 import { numericBlock, type StatsJob } from './block';
 import { StatsPool, WorkerFailure } from './pool';
+import { ViewWork, isSkipped, viewIdentity } from '../viewWork';
 
 export { StatsPool } from './pool';
 
@@ -72,28 +74,20 @@ function scaled(s: TensorStats, m: number, count: number): TensorStats {
 const MAX_OVERLAP = 64;
 
 /**
- * Statistics already computed (or under way) per byte source and view: tensors that are the same view of
- * one storage (300k names for one storage, npz members sharing one zip entry) are computed once. Held
- * as long as the source is (the checkpoint), not longer.
+ * Statistics under way per view: a second name for the same view of the same bytes (300k names for one
+ * storage) waits for the first instead of reading again. Only while running: results are the caller's to
+ * keep (ViewWork in ../viewWork.ts keeps those of shared storages), so a million tensors hold nothing here.
  */
-const byView = new WeakMap<object, Map<string, Promise<TensorStats>>>();
-
-function viewKey(t: TensorInfo): string {
-  return `${t.dtype}|${t.storage?.byteOrder}|${t.storageOffset}|${t.shape.join(',')}|${t.stride.join(',')}|${t.quant ? JSON.stringify(t.quant) : ''}`;
-}
+const running = new Map<string, Promise<TensorStats>>();
 
 export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
-  const source = tensor.storage?.source;
   // an explicit choice of workers or inline is a request to compute (tests compare the two)
-  if (!source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
-  let views = byView.get(source);
-  if (!views) { views = new Map(); byView.set(source, views); }
-  const key = viewKey(tensor);
-  const running = views.get(key);
-  if (running) {
-    // the same view is computed (or was) for another name: its result, progress reported when it is there;
+  if (!tensor.storage?.source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
+  const key = viewIdentity(tensor);
+  const other = running.get(key);
+  if (other) {
     // when that run was cancelled by its own caller, this one computes for itself
-    return running.then(
+    return other.then(
       (r) => {
         options.onProgress?.(r.count, r.count);
         if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UnreadableError('cancelled');
@@ -103,9 +97,9 @@ export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Pr
     );
   }
   const p = computeStatsOnce(tensor, options);
-  views.set(key, p);
-  // a failed or cancelled run is not remembered: the next caller tries again
-  p.catch(() => views?.delete(key));
+  running.set(key, p);
+  const done = (): void => { running.delete(key); };
+  p.then(done, done);
   return p;
 }
 
@@ -162,6 +156,8 @@ async function computeStatsOnce(tensor: TensorInfo, options: StatsOptions = {}):
 export interface ManyOptions extends StatsOptions {
   /** tensors computed at once (default 4) */
   concurrency?: number;
+  /** identical views computed once, the reading bounded (default: a bound over `tensors`) */
+  work?: ViewWork;
 }
 
 /** Statistics for many tensors, a few at a time; a tensor that fails gets its Error instead. */
@@ -169,6 +165,7 @@ export async function computeStatsMany(tensors: TensorInfo[], options: ManyOptio
   const out = new Array<TensorStats | Error>(tensors.length);
   let next = 0;
   const lanes = Math.max(1, options.concurrency ?? 4);
+  const work = options.work ?? new ViewWork(tensors);
   // progress over all tensors together, in elements
   const total = tensors.reduce((a, t) => a + tensorNumel(t), 0);
   let doneBefore = 0;
@@ -180,7 +177,10 @@ export async function computeStatsMany(tensors: TensorInfo[], options: ManyOptio
         ? (done: number) => { doneBefore += done - seen; seen = done; options.onProgress?.(doneBefore, total); }
         : undefined;
       try {
-        out[i] = await computeStats(tensors[i], { signal: options.signal, workers: options.workers, onProgress });
+        const r = await work.run([tensors[i]], () => computeStats(tensors[i], { signal: options.signal, workers: options.workers, onProgress }));
+        out[i] = isSkipped(r) ? new Error(r.skipped) : r;
+        // a result reused from another name for the view reported no progress of its own
+        if (!isSkipped(r)) onProgress?.(tensorNumel(tensors[i]));
       } catch (err) {
         if (options.signal?.aborted) throw err;
         out[i] = err instanceof Error ? err : new Error(String(err));
