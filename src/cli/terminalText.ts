@@ -6,7 +6,7 @@
  *   terminalText(s)             control characters escaped as `\x1b`, `\n`, `\u202e`
  *   printError(subject, err)    `error: SUBJECT: reason` as one escaped line on stderr
  */
-import { errorMessage } from '../core/errors';
+import { aboutSubject, errorMessage } from '../core/errors';
 
 // C0 controls, DEL, C1 controls, the bidi embeddings/overrides/isolates and marks, line/paragraph separators
 // eslint-disable-next-line no-control-regex
@@ -24,8 +24,8 @@ export function terminalText(s: string): string {
   return s.replace(CONTROL, escapeOne);
 }
 
-/** One line on stderr, `error: SUBJECT: reason` (or `error: reason` without a subject), escaped. */
+/** One line on stderr, `error: SUBJECT: reason` (the subject named once; `error: reason` without one), escaped. */
 export function printError(subject: string | undefined, err: unknown): void {
   const reason = errorMessage(err).split('\n')[0];
-  process.stderr.write(`${terminalText(subject === undefined ? `error: ${reason}` : `error: ${subject}: ${reason}`)}\n`);
+  process.stderr.write(`${terminalText(subject === undefined ? `error: ${reason}` : `error: ${aboutSubject(subject, reason)}`)}\n`);
 }

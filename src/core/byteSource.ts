@@ -135,20 +135,52 @@ async function* chunked(src: ByteSource, offset: number, length: number, chunkSi
   }
 }
 
-export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string): ByteSource {
-  const src: ByteSource = {
-    size: length,
-    readsFresh: file.readsFresh === true,
-    read(off, len) {
-      const [s, e] = clampRange(length, off, len);
-      return file.read(offset + s, e - s);
-    },
-    chunks(off, len, chunkSize) {
-      return chunked(src, off, len, chunkSize);
-    },
-    describe: () => label ?? `bytes ${offset}..${offset + length} of ${file.path}`,
-  };
-  return src;
+/**
+ * A window of a file. `label` may be a function, called only when a message needs it: a file of a million
+ * tensors makes one region per tensor at open, so a region holds no closures and no label text of its own.
+ */
+export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string | (() => string)): ByteSource {
+  return new FileRegion(file, offset, length, label);
+}
+
+class FileRegion implements ByteSource {
+  constructor(
+    private readonly file: RandomAccessFile,
+    private readonly offset: number,
+    readonly size: number,
+    private readonly label: string | (() => string) | undefined,
+  ) {}
+  protected get filePath(): string {
+    return this.file.path;
+  }
+  get readsFresh(): boolean {
+    return this.file.readsFresh === true;
+  }
+  read(off: number, len: number): Promise<Uint8Array> {
+    const [s, e] = clampRange(this.size, off, len);
+    return this.file.read(this.offset + s, e - s);
+  }
+  chunks(off: number, len: number, chunkSize: number): AsyncIterable<Uint8Array> {
+    return chunked(this, off, len, chunkSize);
+  }
+  describe(): string {
+    if (this.label === undefined) return `bytes ${this.offset}..${this.offset + this.size} of ${this.file.path}`;
+    return typeof this.label === 'string' ? this.label : this.label();
+  }
+}
+
+/** A window of a file holding the bytes of `name`: described as `name in path`, with no text of its own. */
+export function namedFileRegion(file: RandomAccessFile, offset: number, length: number, name: string): ByteSource {
+  return new NamedFileRegion(file, offset, length, name);
+}
+
+class NamedFileRegion extends FileRegion {
+  constructor(file: RandomAccessFile, offset: number, size: number, private readonly name: string) {
+    super(file, offset, size, undefined);
+  }
+  override describe(): string {
+    return `${this.name} in ${this.filePath}`;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ import { shownColumns } from '../shared/columns';
 import { rowStatsOf } from '../shared/rowStats';
 import { INSPECTOR, PAGE_SIZE, type FirstPage, type InspectorFromHost, type InspectorProtocol, type SliceValues, type TablePage, type TensorDetails } from '../shared/protocol';
 import { hostNote, RequestServer, type Handlers, type RequestMessage } from '../shared/channel';
-import { errorMessage } from '../core/errors';
+import { aboutSubject, errorMessage } from '../core/errors';
 import { dtypeInfo } from '../core/dtype';
 
 /** The core functions the inspector needs (injected: the real ones in core.ts, fakes in tests). */
@@ -85,7 +85,7 @@ export class InspectorController {
     } catch (e) {
       if (abort.signal.aborted || this.disposed) return false;
       const message = errorMessage(e);
-      this.options.log?.('error', `${this.path}: ${message}`);
+      this.options.log?.('error', aboutSubject(this.path, message));
       this.post(hostNote(INSPECTOR, 'fatal', { file: this.displayName, message }));
       return false;
     }

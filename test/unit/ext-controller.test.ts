@@ -162,3 +162,56 @@ test('compute all statistics: progress per tensor, stops on abort', async () => 
   const r2 = await c.computeAllStats(a.signal, (done) => { if (done === 2) a.abort(); });
   assert.equal(r2.done, 2);
 });
+
+test('the Summary sent to the webview names each referenced file linked outside the checkpoint folder', async (t) => {
+  const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, existsSync, cpSync, renameSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { openCheckpoint } = await import('../../src/core/open');
+  const { safetensors, torchZip, torchStateDictPickle } = await import('../hostile/bytes');
+  const { onnxWithExternalData } = await import('../hostile/corpus');
+  const root = mkdtempSync(path.join(tmpdir(), 'ts-links-'));
+  const blobs = path.join(root, 'blobs');
+  mkdirSync(blobs);
+  // the layout of the Hugging Face cache: the checkpoint's folder holds links into ../blobs
+  const cases: Array<{ what: string; open: string; link: string; target: string }> = [];
+  const linked = (what: string, folder: string, linkName: string, blob: string, bytes: Uint8Array | string, open = folder) => {
+    const dir = path.join(root, folder);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(blobs, blob), bytes);
+    symlinkSync(path.join('..', 'blobs', blob), path.join(dir, linkName));
+    cases.push({ what, open: path.join(root, open), link: linkName, target: path.join(blobs, blob) });
+  };
+  try {
+    mkdirSync(path.join(root, 'st'));
+    writeFileSync(path.join(root, 'st', 'model.safetensors.index.json'), JSON.stringify({ weight_map: { w: 'model-00001-of-00001.safetensors' } }));
+    linked('safetensors shard', 'st', 'model-00001-of-00001.safetensors', 'st-blob', safetensors({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 8));
+    mkdirSync(path.join(root, 'bin'));
+    writeFileSync(path.join(root, 'bin', 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: { t0: 'pytorch_model-00001-of-00001.bin' } }));
+    linked('torch .bin shard', 'bin', 'pytorch_model-00001-of-00001.bin', 'bin-blob', torchZip(torchStateDictPickle(1, 4, 4), 16));
+    mkdirSync(path.join(root, 'onnx'));
+    writeFileSync(path.join(root, 'onnx', 'model.onnx'), onnxWithExternalData('w.bin'));
+    linked('ONNX external data', 'onnx', 'w.bin', 'onnx-blob', new Uint8Array(16), path.join('onnx', 'model.onnx'));
+    // a real torch.distributed.checkpoint folder (shared corpus) with its .metadata moved out and linked back
+    const dcp = path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus', 'torch2.11', 'dcp_ckpt');
+    if (existsSync(path.join(dcp, '.metadata'))) {
+      cpSync(dcp, path.join(root, 'dcp'), { recursive: true });
+      renameSync(path.join(root, 'dcp', '.metadata'), path.join(blobs, 'dcp-meta'));
+      symlinkSync(path.join('..', 'blobs', 'dcp-meta'), path.join(root, 'dcp', '.metadata'));
+      cases.push({ what: 'DCP .metadata', open: path.join(root, 'dcp'), link: '.metadata', target: path.join(blobs, 'dcp-meta') });
+    } else {
+      t.diagnostic('DCP .metadata case skipped: ../shared/corpus/torch2.11/dcp_ckpt is absent');
+    }
+    for (const k of cases) {
+      const { c, last } = setup(() => openCheckpoint(k.open));
+      assert.equal(await c.load(), true, k.what);
+      const warnings = last('init').summary.warnings.map((w) => w.text);
+      const said = warnings.find((w) => w.includes(k.link) && w.includes(k.target));
+      assert.ok(said, `${k.what}: the Summary names the link and its target: ${JSON.stringify(warnings)}`);
+      assert.match(said, /outside the checkpoint's folder/, k.what);
+      await c.dispose();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -13,6 +13,7 @@ import { UnreadableError } from '../../src/core/model';
 import { computeStats } from '../../src/core/stats';
 import { readSlice } from '../../src/core/values';
 import { SliceError } from '../../src/core/slice';
+import { mulberry32 } from '../hostile/mutations';
 
 export interface FuzzSeed { name: string; ext: string; bytes: Uint8Array }
 export interface FuzzJob { seeds: FuzzSeed[]; first: number; count: number; seed: number; failDir: string }
@@ -21,15 +22,6 @@ export type FuzzReport =
   | { type: 'done'; index: number; outcome: 'ok' | 'refused' }
   | { type: 'fail'; index: number; kind: string; seedName: string; error: string; saved: string }
   | { type: 'finished' };
-
-function mulberry32(a: number): () => number {
-  return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HUGE32 = [0xffffffff, 0x7fffffff, 0x80000000, 0x10000000, 0xfffffff0];
 

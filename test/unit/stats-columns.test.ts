@@ -48,15 +48,18 @@ test('after Compute All Statistics: the columns show, sort, and flag:>0 keeps th
   for (const col of ['min', 'max', 'mean', 'std', 'naninf', 'zeros', 'flags']) assert.ok(page.columns.includes(col), `${col} column shown`);
   const row = page.items.find((i) => i.kind === 'tensor' && i.row.name === 'model.fc.weight');
   assert.ok(row?.kind === 'tensor' && row.row.stats?.max === 3e4);
-  assert.deepEqual(c.suspicious(), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight']);
+  // the last tensor of the sample is the same elements as conv.bias (same storage, offset and shape): its
+  // statistics are computed once and shared, so it is flagged with it
+  const nanView = '<img src=x onerror=alert(1)>';
+  assert.deepEqual(c.suspicious(), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight', nanView]);
 
   // the getPage request's handler (the protocol around it: ext-controller.test.ts)
   const names = async (query: typeof flat, _id: number) => c.page(query, 0, 50).items.map((i) => (i.kind === 'tensor' ? i.row.name : i.prefix));
-  assert.deepEqual(await names({ ...flat, filter: 'flag:>0' }, 3), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight']);
-  assert.deepEqual(await names({ ...flat, filter: 'flag:nan' }, 4), ['model.conv.bias']);
+  assert.deepEqual(await names({ ...flat, filter: 'flag:>0' }, 3), ['model.conv.bias', 'model.bn.running_mean', 'model.fc.weight', nanView]);
+  assert.deepEqual(await names({ ...flat, filter: 'flag:nan' }, 4), ['model.conv.bias', nanView]);
   assert.deepEqual(await names({ ...flat, filter: 'flag:exploding' }, 5), ['model.fc.weight']);
   assert.deepEqual(await names({ ...flat, filter: 'max:>1e4' }, 6), ['model.fc.weight']);
-  assert.deepEqual(await names({ ...flat, filter: 'naninf:>0' }, 7), ['model.conv.bias']);
+  assert.deepEqual(await names({ ...flat, filter: 'naninf:>0' }, 7), ['model.conv.bias', nanView]);
   const byStd = await names({ ...flat, sort: { column: 'std', descending: true } }, 8);
   assert.equal(byStd[0], 'model.fc.weight');
   assert.equal(byStd[byStd.length - 1], 'model.bn.running_mean', 'std 0 sorts last descending');
