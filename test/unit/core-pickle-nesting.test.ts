@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { unpickle, PyDict, TorchStorage, TorchTensor, nestOf, type PyValue } from '../../src/core/pickle/index';
+import { unpickle, PyDict, TorchStorage, TorchTensor, depthOf, nestOf, type PyValue } from '../../src/core/pickle/index';
 import { DEFAULT_LIMITS } from '../../src/core/pickle/machine';
 import { MAX_NAME_DEPTH, nameTensors } from '../../src/core/naming';
 import { openCheckpoint } from '../../src/core/open';
@@ -187,4 +187,16 @@ test('a tree grown top-down through the memo is refused past the limit too', () 
     assert.throws(() => unpickle(make(501), { limits: { maxNesting: 500 } }), /more than 500 levels deep/, name);
   }
   assert.throws(() => unpickle(ways.list(2_000_000)), /more than 100,000 levels deep/);
+});
+
+test('a list has a depth only when the memo shares it (a flat list of small lists needs no side table)', () => {
+  const flat = unpickle(new PickleWriter().proto(2).bytes(']').mark().bytes(']]]').bytes('e').stop().done()).value as PyValue[][];
+  assert.equal(flat.length, 3);
+  assert.equal(depthOf(flat[0]), 0);
+  // L0 ← L1 ← L2, each fetched from the memo again after it went in
+  const w = new PickleWriter().proto(2).bytes(']').put(0).bytes('0');
+  for (let i = 1; i < 3; i++) w.get(i - 1).bytes(']').put(i).bytes('a0');
+  const l0 = unpickle(w.get(0).stop().done()).value as PyValue[][][];
+  assert.equal(depthOf(l0[0]), 1);
+  assert.equal(depthOf(l0[0][0]), 0, 'L2 is never fetched again: it takes no depth');
 });

@@ -17,8 +17,8 @@
 import type { GlobalUse } from '../model';
 import { UnreadableError } from '../model';
 import {
-  PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, deepen, depthOf, isExtension, itemsOf, nestAround,
-  nestOf, raiseNest, type PyValue,
+  PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, deepen, depthOf, isExtension, itemsOf, markShared,
+  nestAround, nestOf, raiseNest, type PyValue,
 } from './values';
 import { isWeightsOnlySafe } from './allowlist';
 import { latin1Text, utf8Text } from '../bufferText';
@@ -474,6 +474,7 @@ class Machine {
     const r = this.reads;
     const keep = r === undefined || (idx < r.bits.length ? r.bits[idx] !== 0 : r.big.has(idx));
     const v = keep ? value : undefined;
+    if (keep) markShared(value);
     const arr = this.memoArr;
     if (idx < arr.length) { arr[idx] = v; return; }
     if (idx === arr.length && idx < DENSE_MEMO && !this.memoMap.has(idx)) {
@@ -917,6 +918,7 @@ class Machine {
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           // a value nobody reads again is not kept (see memoReads)
           const keep = bits === undefined || (idx < nbits ? bits[idx] !== 0 : (reads as MemoReads).big.has(idx));
+          if (keep) markShared(st[sp - 1]);
           if (idx < memoArr.length) {
             memoArr[idx] = keep ? st[sp - 1] : undefined;
           } else if (idx === memoArr.length && idx < DENSE_MEMO && this.memoMap.size === 0 && this.memoCount < maxMemo) {

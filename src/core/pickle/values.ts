@@ -45,7 +45,8 @@ export class PyBytes {
  *   by its parent's depth.
  * Both are lower bounds: a tree whose parts grew both ways after they were linked can nest deeper than
  * they say, so whoever walks the tree still bounds its own depth. Lists are plain arrays: their numbers
- * live in side tables, and only when not the default.
+ * live in side tables, a list's nest only when above 1, its depth only once it is shared (see
+ * markShared): a flat list of a million small lists costs no table entries.
  */
 const listNest = new WeakMap<PyValue[], number>();
 const listDepth = new WeakMap<PyValue[], number>();
@@ -65,11 +66,23 @@ export function depthOf(v: PyValue | undefined): number {
   return v instanceof PyDict || v instanceof PySet || v instanceof PyObject ? v.depth : 0;
 }
 
-/** a container went in `depth` levels below a root (no-op on leaves and tuples, which take no children later) */
+/**
+ * A list the memo keeps for a later read: it can take children after it went into a parent (the only
+ * way a pickle reaches into a container it has already placed), so its depth is tracked from now on.
+ */
+export function markShared(v: PyValue): void {
+  if (Array.isArray(v) && !listDepth.has(v)) listDepth.set(v, 0);
+}
+
+/**
+ * A container went in `depth` levels below a root (no-op on leaves and tuples, which take no children
+ * later, and on lists not shared through the memo, which cannot).
+ */
 export function deepen(v: PyValue, depth: number): void {
   if (typeof v !== 'object' || v === null) return;
   if (Array.isArray(v)) {
-    if (depth > (listDepth.get(v) ?? 0)) listDepth.set(v, depth);
+    const had = listDepth.get(v);
+    if (had !== undefined && depth > had) listDepth.set(v, depth);
   } else if (v instanceof PyDict || v instanceof PySet || v instanceof PyObject) {
     if (depth > v.depth) v.depth = depth;
   }
