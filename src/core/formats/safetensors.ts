@@ -12,9 +12,9 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Checkpoint, FormatReader, JsonValue, OpenOptions, StorageInfo, TensorInfo } from '../model';
+import type { Checkpoint, FormatReader, JsonValue, OpenOptions, TensorInfo } from '../model';
 import { UnreadableError, lazyTensorRefs, setJsonKey } from '../model';
-import { SharedFile, namedFileRegion } from '../byteSource';
+import { FileRegionStorage, SharedFile } from '../byteSource';
 import { outsideWarning, readRegular } from '../fileGuard';
 import { stridedTensor } from '../tensorInfo';
 import { contiguousStrides } from '../layout';
@@ -57,17 +57,10 @@ async function openOne(p: string, keyPrefix: string, into: (t: TensorInfo) => vo
     if (8 + n > file.size) throw new UnreadableError(`header of ${n} bytes runs past the end of the ${file.size}-byte file (truncated)`, 'safetensors');
     const dataStart = 8 + n;
     const strides = new Map<readonly number[], number[]>();
-    const metadata = readSafetensorsHeader(await file.read(8, n), file.size - dataStart, (e) => {
+    const metadata = await readSafetensorsHeader((o, l) => file.read(8 + o, l), n, file.size - dataStart, (e) => {
       let stride = strides.get(e.shape);
       if (!stride) { stride = Object.freeze(contiguousStrides(e.shape)) as number[]; strides.set(e.shape, stride); }
-      const storage: StorageInfo = {
-        key: keyPrefix + e.name,
-        dtype: e.dtype,
-        bytes: e.end - e.begin,
-        device: 'cpu',
-        byteOrder: 'little',
-        source: namedFileRegion(file, dataStart + e.begin, e.end - e.begin, e.name),
-      };
+      const storage = new FileRegionStorage(keyPrefix + e.name, e.dtype, file, dataStart + e.begin, e.end - e.begin, e.name);
       into(stridedTensor(e.name, e.shape as number[], storage, { stride }));
     });
     return { file, metadata, dataStart };

@@ -2,11 +2,12 @@
  * The safetensors JSON header, read entry by entry:
  * `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, …, "__metadata__": {..}}`.
  *
- *   readSafetensorsHeader(json, fileSize, visit)   each valid entry to `visit`, in file order; returns the metadata
+ *   readSafetensorsHeader(read, length, dataSize, visit)   each valid entry to `visit`, in file order; returns the metadata
  *
  * Not `JSON.parse`: a header of a million tensors (77 MB) would become a million objects and two million
  * arrays at once, several hundred MiB, before the first tensor is made. Here each entry is read straight
- * from the bytes and handed on; equal shapes share one array (frozen: readers never write to a shape).
+ * from the bytes, a window of the header at a time, and handed on; equal shapes share one array (frozen:
+ * readers never write to a shape).
  * The grammar is JSON's; anything else is refused with the byte where it went wrong.
  */
 import type { DTypeName } from '../dtype';
@@ -36,17 +37,28 @@ export interface SafetensorsEntry {
 
 const fail = (what: string): never => { throw new UnreadableError(what, 'safetensors'); };
 
-/** A cursor over the header's bytes with JSON's lexical rules. */
+/** Thrown when a token runs past the bytes read so far and more of the header is still to be read. */
+const NEED_MORE = Symbol('need more header bytes');
+
+/**
+ * A cursor over a window of the header's bytes with JSON's lexical rules. `base` is the header offset
+ * of the window's first byte; `partial` says the header goes on past the window.
+ */
 class Cursor {
   pos = 0;
-  private readonly buf: Buffer;
-  constructor(bytes: Uint8Array) {
-    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  buf: Buffer = Buffer.alloc(0);
+  base = 0;
+  partial = false;
+
+  /** the window ends here but the header does not: the caller reads more and parses the item again */
+  private cut(p: number): boolean {
+    return p >= this.buf.length && this.partial;
   }
 
   syntax(expected: string): never {
+    if (this.cut(this.pos)) throw NEED_MORE;
     const at = this.pos < this.buf.length ? `'${String.fromCharCode(this.buf[this.pos])}'` : 'the end';
-    return fail(`header is not valid JSON (expected ${expected}, found ${at} at byte ${this.pos})`);
+    return fail(`header is not valid JSON (expected ${expected}, found ${at} at byte ${this.base + this.pos})`);
   }
 
   ws(): number {
@@ -115,6 +127,7 @@ class Cursor {
     const b = this.buf;
     let p = this.pos;
     while (p < b.length && /[-+.0-9eEa-z]/.test(String.fromCharCode(b[p]))) p++;
+    if (this.cut(p)) throw NEED_MORE;
     if (p === this.pos) this.syntax('a value');
     this.pos = p;
     return [from, p];
@@ -127,7 +140,7 @@ class Cursor {
       return JSON.parse(this.buf.toString('utf8', s, e));
     } catch (err) {
       this.pos = s;
-      return fail(`header is not valid JSON (${(err as Error).message.split('\n')[0]} at byte ${s})`);
+      return fail(`header is not valid JSON (${(err as Error).message.split('\n')[0]} at byte ${this.base + s})`);
     }
   }
 
@@ -144,10 +157,12 @@ class Cursor {
       let p = this.pos;
       const s = p;
       while (p < b.length && ((b[p] >= 0x30 && b[p] <= 0x39) || b[p] === 0x2d || b[p] === 0x2b || b[p] === 0x2e || b[p] === 0x65 || b[p] === 0x45)) p++;
+      if (this.cut(p)) throw NEED_MORE;
       if (p === s) { this.pos = save; return undefined; }
       const v = Number(b.toString('latin1', s, p));
       if (Number.isNaN(v)) { this.pos = s; this.syntax('a number'); }
-      out.push(v);
+      // a small integer as an integer: kept in objects without a boxed number each
+      out.push(Number.isInteger(v) && v >= 0 && v <= 0x3fffffff ? v | 0 : v);
       this.pos = p;
       if (!this.more(0x5d)) return out;
     }
@@ -156,32 +171,82 @@ class Cursor {
 
 const isCount = (d: unknown): d is number => Number.isSafeInteger(d) && (d as number) >= 0;
 
+/** Bytes of the header read at once: a header is up to 100 MB, and held whole it would be held twice over. */
+const WINDOW = 1 << 20;
+
 /**
- * Read the header, handing each tensor entry to `visit` once it is checked (dtype known, shape and
- * data_offsets non-negative integers that agree, the bytes within the `dataSize`-byte data section).
- * A name given twice is the caller's to refuse (it holds the names already).
+ * Read the `length`-byte header through `read(offset, length)` (offsets within the header) a window at a
+ * time, handing each tensor entry to `visit` once it is checked (dtype known, shape and data_offsets
+ * non-negative integers that agree, the bytes within the `dataSize`-byte data section). An item that runs
+ * past the window is read again from its start with a larger window. A name given twice is the caller's
+ * to refuse (it holds the names already).
  */
-export function readSafetensorsHeader(json: Uint8Array, dataSize: number, visit: (e: SafetensorsEntry) => void): Record<string, string> {
-  const c = new Cursor(json);
+export async function readSafetensorsHeader(
+  read: (offset: number, length: number) => Promise<Uint8Array>, length: number, dataSize: number, visit: (e: SafetensorsEntry) => void,
+): Promise<Record<string, string>> {
+  const c = new Cursor();
+  let ahead = WINDOW;
+  /** keep the window from `from` on and read until `ahead` bytes (or the rest of the header) are in it */
+  const refill = async (from: number): Promise<void> => {
+    const kept = c.buf.subarray(from);
+    const start = c.base + c.buf.length;
+    const want = Math.min(length - start, Math.max(WINDOW, ahead - kept.length));
+    const fresh = want > 0 ? await read(start, want) : new Uint8Array(0);
+    if (fresh.length < want) fail(`header of ${length} bytes ends early, at byte ${start + fresh.length}`);
+    c.buf = kept.length ? Buffer.concat([kept, fresh]) : Buffer.from(fresh.buffer, fresh.byteOffset, fresh.byteLength);
+    c.base += from;
+    c.pos -= from;
+    c.partial = c.base + c.buf.length < length;
+  };
+  /** one item parsed from its start, again with a window twice as large while it runs past the window */
+  const item = async <T>(parse: () => T): Promise<T> => {
+    for (;;) {
+      const start = c.pos;
+      if (c.partial && c.buf.length - start < ahead / 2) await refill(start);
+      const from = c.pos;
+      try {
+        return parse();
+      } catch (err) {
+        if (err !== NEED_MORE) throw err;
+        c.pos = from;
+        ahead *= 2;
+        await refill(from);
+      }
+    }
+  };
+  await refill(0);
   const shapes = new Map<string, readonly number[]>();
   let metadata: Record<string, string> = {};
-  c.expect(0x7b, "'{'");
-  if (c.ws() === 0x7d) c.pos++;
-  else {
-    do {
-      const name = c.string();
-      c.expect(0x3a, "':'");
-      if (name === '__metadata__') {
-        const raw = c.value();
-        if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+  const empty = await item(() => {
+    c.expect(0x7b, "'{'");
+    if (c.ws() !== 0x7d) return false;
+    c.pos++;
+    return true;
+  });
+  if (!empty) {
+    let more = true;
+    while (more) {
+      more = await item(() => {
+        const name = c.string();
+        c.expect(0x3a, "':'");
+        let raw: unknown;
+        let entry: SafetensorsEntry | undefined;
+        if (name === '__metadata__') raw = c.value();
+        else entry = entryOf(c, name, dataSize, shapes);
+        const next = c.more(0x7d);
+        // handed on only once the whole item (and what follows it) is read: a re-read must not visit twice
+        if (entry) visit(entry);
+        else if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
           metadata = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
         }
-        continue;
-      }
-      visit(entryOf(c, name, dataSize, shapes));
-    } while (c.more(0x7d));
+        return next;
+      });
+    }
   }
-  if (c.ws() !== -1) c.syntax('the end of the header');
+  await item(() => {
+    if (c.ws() !== -1) c.syntax('the end of the header');
+    if (c.partial) throw NEED_MORE;
+  });
   return metadata;
 }
 
