@@ -113,7 +113,7 @@ function judge(r: CaseRun, json: boolean, canary: string): Outcome {
   return 'ok';
 }
 
-interface Result { index: number; seed: Seed; kind: string; what: string; args: string[]; outcome: Outcome; run: CaseRun }
+interface Result { index: number; seed: Seed; kind: string; what: string; args: string[]; outcome: Outcome; run: CaseRun; unmutated?: Outcome }
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
@@ -183,14 +183,18 @@ async function main(): Promise<number> {
         rmSync(dir, { recursive: true, force: true });
         cpSync(work, dir, { recursive: true, verbatimSymlinks: true });
         const argsThere = args.map((a) => a.startsWith(work) ? path.join(dir, path.relative(work, a)) : a);
+        // the same command on the unmutated seed tells a mutant's own failure from a case already failing
+        rmSync(canary, { force: true });
+        const plainRun = await runCli(args.map((a) => a.startsWith(work) ? path.join(seed.root, path.relative(work, a)) : a), opts.hangMs);
+        res.unmutated = judge(plainRun, args.includes('--json'), canary);
         writeFileSync(path.join(dir, 'case.txt'), [
-          `outcome: ${outcome}`, `seed file: ${seed.source}/${seed.rel}`, `mutation: ${m.kind}: ${m.what}`,
+          `outcome: ${outcome} (the unmutated seed, same command: ${res.unmutated})`, `seed file: ${seed.source}/${seed.rel}`, `mutation: ${m.kind}: ${m.what}`,
           `reproduce: node dist/cli.js ${argsThere.map((a) => JSON.stringify(a)).join(' ')}`,
           `or: node --import tsx test/hostile/mutate.ts --seed ${opts.seed} --first ${index} --count 1`,
           `exit ${run.code}, ${run.seconds.toFixed(2)} s, ${run.peakMiB.toFixed(0)} MiB${run.timedOut ? ', timed out' : ''}`,
           `stderr:\n${run.stderr.slice(0, 4000)}`, `stdout (head):\n${run.stdout.slice(0, 2000)}`,
         ].join('\n'));
-        console.log(`  FAIL #${index} ${outcome}: ${seed.source}/${seed.rel} ${m.kind} (${m.what}) → ${JSON.stringify(run.stderr.split('\n')[0].slice(0, 160))}`);
+        console.log(`  FAIL #${index} ${outcome}: ${seed.source}/${seed.rel} ${m.kind} (${m.what}) · ${args[0]} → ${JSON.stringify(run.stderr.split('\n')[0].slice(0, 160))}; unmutated: ${res.unmutated}`);
         rmSync(canary, { force: true });
       }
       if (++done % 250 === 0) console.log(`  … ${done}/${opts.count} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -213,6 +217,8 @@ async function main(): Promise<number> {
   console.log('  biggest peak memory:');
   for (const x of [...results].sort((a, b) => b.run.peakMiB - a.run.peakMiB).slice(0, 5)) console.log(`    ${x.run.peakMiB.toFixed(0)} MiB  ${desc(x)}`);
   const failures = results.filter((x) => FAILING.includes(x.outcome));
+  const inherited = failures.filter((x) => x.unmutated !== undefined && FAILING.includes(x.unmutated));
+  if (inherited.length) console.log(`  ${inherited.length} of the ${failures.length} failing mutants fail the same way unmutated (${[...new Set(inherited.map((x) => `${x.seed.source}/${x.seed.rel} ${x.args[0]}`))].join(', ')})`);
   console.log(failures.length ? `  ${failures.length} failing mutants kept in ${path.relative(repoRoot, failDir)}/ (case.txt in each says how to reproduce)` : '  no failing mutant');
   return failures.length ? 1 : 0;
 }
