@@ -4,6 +4,7 @@
  * exits 1 with exactly one line `error: PATH: reason` on stderr.
  */
 import type { Checkpoint, JsonValue, TensorInfo } from '../core/model';
+import { tensorRefsContent } from '../core/model';
 import { openForCli } from './openForCli';
 import type { statsJson } from '../core/stats/index';
 import { ChunkedOut } from './output';
@@ -52,7 +53,9 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
   const total = [...storages.values()].reduce((a, b) => a + b, 0);
   lines.push(terminalText(`${ck.path}: ${ck.format}${ck.producer ? ` (${ck.producer})` : ''}, ${ck.tensors.length} tensors, ${storages.size} storages, ${formatBytes(total)}`));
   for (const [k, v] of Object.entries(ck.meta)) lines.push(terminalText(`  ${k}: ${v}`));
-  const rows = ck.tensors.map((t) => {
+  // two passes over the tensors, the cells made again in the second: a million rows held at once would
+  // take hundreds of MiB
+  const cells = (t: TensorInfo): string[] => {
     const notes: string[] = [];
     if (!t.contiguous && t.layout === 'strided') notes.push(`stride ${fmtShape(t.stride)}`);
     if (t.storageOffset) notes.push(`offset ${t.storageOffset}`);
@@ -67,21 +70,49 @@ function table(ck: Checkpoint, stats: Map<TensorInfo, ReturnType<typeof statsJso
     if (typeof s === 'string') notes.push(`stats: ${s}`);
     else if (s) notes.push(`min ${fmtNum(s.min)} max ${fmtNum(s.max)} mean ${fmtNum(s.mean)} std ${fmtNum(s.std)}${s.nan ? ` nan ${s.nan}` : ''}${s.inf ? ` inf ${s.inf}` : ''}`);
     return [t.name === '' ? '(root)' : t.name, t.dtype, fmtShape(t.shape), notes.join(', ')].map(terminalText);
-  });
-  // a loop, not Math.max(...rows): spreading a million rows overflows the call stack
+  };
   let w0 = 4, w1 = 5, w2 = 5;
-  for (const r of rows) {
-    w0 = Math.max(w0, r[0].length); w1 = Math.max(w1, r[1].length); w2 = Math.max(w2, r[2].length);
+  for (const t of ck.tensors) {
+    w0 = Math.max(w0, terminalText(t.name === '' ? '(root)' : t.name).length);
+    w1 = Math.max(w1, t.dtype.length);
+    w2 = Math.max(w2, fmtShape(t.shape).length);
   }
   w0 = Math.min(60, w0);
   w2 = Math.min(28, w2);
   lines.push('');
   lines.push(`${'name'.padEnd(w0)}  ${'dtype'.padEnd(w1)}  ${'shape'.padEnd(w2)}  notes`);
-  for (const r of rows) lines.push(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
+  for (const t of ck.tensors) {
+    const r = cells(t);
+    lines.push(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2].padEnd(w2)}  ${r[3]}`.trimEnd());
+  }
   if (ck.warnings.length) {
     lines.push('');
     for (const w of ck.warnings) lines.push(terminalText(`warning: ${w}`));
   }
+}
+
+/**
+ * `JSON.stringify(value)` into `out`, the top-level object member by member: the content of a file of a
+ * million tensors is a million members, one string of them hundreds of MiB.
+ */
+function addContent(out: ChunkedOut, ck: Checkpoint): void {
+  const extra = tensorRefsContent(ck);
+  const members: Iterable<[string, JsonValue]> = extra
+    ? (function* () {
+      // a file of tensors only: the references written as `tensorRefs` would make them, without making them
+      for (const t of ck.tensors) yield [t.name, { $tensor: t.name }];
+      yield* Object.entries(extra);
+    })()
+    : ck.content && typeof ck.content === 'object' && !Array.isArray(ck.content) ? Object.entries(ck.content) : [];
+  const value = ck.content;
+  if (!extra && (!value || typeof value !== 'object' || Array.isArray(value))) { out.add(JSON.stringify(value)); return; }
+  out.add('{');
+  let first = true;
+  for (const [k, v] of members) {
+    out.add(`${first ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    first = false;
+  }
+  out.add('}');
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -121,9 +152,10 @@ export async function run(args: string[]): Promise<number> {
         warnings: ck.warnings,
         globals: ck.globals.map((g) => ({ name: g.name, count: g.count, unsafe: g.unsafe })),
         meta: ck.meta,
-        content: ck.content,
       };
-      out.add(`],${JSON.stringify(rest).slice(1)}\n`);
+      out.add(`],${JSON.stringify(rest).slice(1, -1)},"content":`);
+      addContent(out, ck);
+      out.add('}\n');
       out.flush();
     } else {
       const out = new ChunkedOut();

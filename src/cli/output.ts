@@ -30,8 +30,8 @@ export function writeOut(text: string): void {
 }
 
 /**
- * Output gathered into writes of a few MiB: one write for a small result, bounded memory for a huge one
- * (a write per row of a million rows would queue a million buffers on a pipe).
+ * Output gathered into writes of 64 KiB: few writes, and pieces short-lived enough that a huge output does not
+ * grow the heap (a write per row of a million rows would queue a million buffers on a pipe).
  */
 export class ChunkedOut {
   private parts: string[] = [];
@@ -39,7 +39,7 @@ export class ChunkedOut {
   add(text: string): void {
     this.parts.push(text);
     this.size += text.length;
-    if (this.size >= 4 << 20) this.flush();
+    if (this.size >= 1 << 16) this.flush();
   }
   flush(): void {
     if (this.parts.length) writeOut(this.parts.join(''));

@@ -10,6 +10,7 @@
  *     retain(): this;  close(): Promise<void>          the handle closes when the last user closes
  *   interface RandomAccessFile; class WindowFile (a window of a file); class MemoryFile (bytes)
  *   fileRegion(file, offset, length, label?): ByteSource          a window of a file
+ *   class FileRegionStorage                                        a storage that is a window of a file (its own source)
  *   lazyFileRegion(file, resolve, length, label): ByteSource      a window whose start is found on first use
  *   bufferSource(bytes, label?): ByteSource                       bytes already in memory
  *   inflateSource(raw, size, label): ByteSource                   raw-deflate bytes of `raw`, inflated on demand
@@ -20,7 +21,8 @@
 import { promises as fsp } from 'node:fs';
 import type * as Zlib from 'node:zlib';
 import type * as Stream from 'node:stream';
-import type { ByteSource } from './model';
+import type { ByteSource, StorageInfo } from './model';
+import type { DTypeName } from './dtype';
 import { UnreadableError } from './model';
 import { openRegular } from './fileGuard';
 
@@ -79,6 +81,10 @@ export class MemoryFile implements RandomAccessFile {
   }
 }
 
+/** reads of at most this many bytes go through a shared block (SharedFile.read) */
+const SMALL_READ = 16 << 10;
+const SMALL_BLOCK = 1 << 20;
+
 export class SharedFile implements RandomAccessFile {
   /** each read is a new Buffer */
   readonly readsFresh = true;
@@ -98,9 +104,32 @@ export class SharedFile implements RandomAccessFile {
     return this;
   }
 
+  /** the last block read for small reads: its start and bytes */
+  private block: { start: number; bytes: Promise<Uint8Array> } | undefined = undefined;
+
   async read(position: number, length: number): Promise<Uint8Array> {
     if (this.closed) throw new Error(`${this.path} is closed`);
     const len = Math.max(0, Math.min(length, this.size - position));
+    // many small reads in a row (a file of 300k tiny tensors, read one by one) are served from one block read:
+    // a positioned read per tensor costs a thread-pool round trip each. A copy, so the caller owns it.
+    if (len > 0 && len <= SMALL_READ) {
+      const start = position - (position % SMALL_BLOCK);
+      if (position + len <= start + SMALL_BLOCK) {
+        if (this.block?.start !== start) {
+          const block = { start, bytes: this.readFresh(start, Math.min(SMALL_BLOCK, this.size - start)) };
+          // a failed read is not kept: the next read tries again
+          block.bytes.catch(() => { if (this.block === block) this.block = undefined; });
+          this.block = block;
+        }
+        const bytes = await this.block.bytes;
+        const from = position - start;
+        if (from + len <= bytes.length) return Buffer.from(bytes.subarray(from, from + len));
+      }
+    }
+    return this.readFresh(position, len);
+  }
+
+  private async readFresh(position: number, len: number): Promise<Uint8Array> {
     const buf = Buffer.allocUnsafe(len);
     let done = 0;
     while (done < len) {
@@ -135,20 +164,72 @@ async function* chunked(src: ByteSource, offset: number, length: number, chunkSi
   }
 }
 
-export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string): ByteSource {
-  const src: ByteSource = {
-    size: length,
-    readsFresh: file.readsFresh === true,
-    read(off, len) {
-      const [s, e] = clampRange(length, off, len);
-      return file.read(offset + s, e - s);
-    },
-    chunks(off, len, chunkSize) {
-      return chunked(src, off, len, chunkSize);
-    },
-    describe: () => label ?? `bytes ${offset}..${offset + length} of ${file.path}`,
-  };
-  return src;
+/**
+ * A window of a file. `label` may be a function, called only when a message needs it: a file of a million
+ * tensors makes one region per tensor at open, so a region holds no closures and no label text of its own.
+ */
+export function fileRegion(file: RandomAccessFile, offset: number, length: number, label?: string | (() => string)): ByteSource {
+  return new FileRegion(file, offset, length, label);
+}
+
+class FileRegion implements ByteSource {
+  constructor(
+    private readonly file: RandomAccessFile,
+    private readonly offset: number,
+    readonly size: number,
+    private readonly label: string | (() => string) | undefined,
+  ) {}
+  get readsFresh(): boolean {
+    return this.file.readsFresh === true;
+  }
+  read(off: number, len: number): Promise<Uint8Array> {
+    const [s, e] = clampRange(this.size, off, len);
+    return this.file.read(this.offset + s, e - s);
+  }
+  chunks(off: number, len: number, chunkSize: number): AsyncIterable<Uint8Array> {
+    return chunked(this, off, len, chunkSize);
+  }
+  describe(): string {
+    if (this.label === undefined) return `bytes ${this.offset}..${this.offset + this.size} of ${this.file.path}`;
+    return typeof this.label === 'string' ? this.label : this.label();
+  }
+}
+
+/**
+ * A storage whose bytes are one window of a file, the storage and its byte source in one object
+ * (`source` is itself): a file of a million tensors, each its own storage, makes one object per tensor
+ * for both. Described as `name in path`.
+ */
+export class FileRegionStorage implements StorageInfo, ByteSource {
+  readonly source: ByteSource;
+  readonly device = 'cpu';
+  readonly byteOrder = 'little' as const;
+  constructor(
+    readonly key: string,
+    readonly dtype: DTypeName,
+    private readonly file: RandomAccessFile,
+    private readonly offset: number,
+    readonly bytes: number,
+    private readonly name: string,
+  ) {
+    this.source = this;
+  }
+  get size(): number {
+    return this.bytes;
+  }
+  get readsFresh(): boolean {
+    return this.file.readsFresh === true;
+  }
+  read(off: number, len: number): Promise<Uint8Array> {
+    const [s, e] = clampRange(this.bytes, off, len);
+    return this.file.read(this.offset + s, e - s);
+  }
+  chunks(off: number, len: number, chunkSize: number): AsyncIterable<Uint8Array> {
+    return chunked(this, off, len, chunkSize);
+  }
+  describe(): string {
+    return `${this.name} in ${this.file.path}`;
+  }
 }
 
 /**

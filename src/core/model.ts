@@ -34,6 +34,30 @@ export function tensorRefs(tensors: readonly TensorInfo[]): Record<string, JsonV
   return content;
 }
 
+const refsOnly = new WeakMap<object, Record<string, JsonValue>>();
+
+/**
+ * Give `ck` the content of a file that holds tensors only (`tensorRefs`, then the `extra` members), built
+ * when first read and kept: a million tensors' references are a million objects and a million-member
+ * object, which a table, statistics or a streamed JSON (`tensorRefsContent`) never need. Names are unique.
+ */
+export function lazyTensorRefs<C extends Omit<Checkpoint, 'content'>>(ck: C, extra: Record<string, JsonValue> = {}): C & Checkpoint {
+  let built: JsonValue | undefined;
+  Object.defineProperty(ck, 'content', {
+    enumerable: true,
+    configurable: true,
+    get: () => (built ??= Object.assign(tensorRefs(ck.tensors), extra)),
+    set: (v: JsonValue) => { built = v; refsOnly.delete(ck); },
+  });
+  refsOnly.set(ck, extra);
+  return ck as C & Checkpoint;
+}
+
+/** The extra members of a content made by `lazyTensorRefs` and not replaced since (else undefined): the rest is `ck.tensors`. */
+export function tensorRefsContent(ck: Checkpoint): Record<string, JsonValue> | undefined {
+  return refsOnly.get(ck);
+}
+
 /** Random access to bytes, without holding them: a file region, a zip entry (stored or deflated), a buffer. */
 export interface ByteSource {
   /** total size in bytes */

@@ -8,47 +8,20 @@
  * shard by shard (torch readers) and merged.
  *
  *   safetensorsReader: FormatReader       single files, folders of shards, index files
- *   parseSafetensorsHeader(bytes, size)   header → entries (validated against the file size)
+ * The header is read entry by entry (./safetensorsHeader.ts).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Checkpoint, FormatReader, JsonValue, OpenOptions, StorageInfo, TensorInfo } from '../model';
-import { UnreadableError, setJsonKey, tensorRefs } from '../model';
-import type { DTypeName } from '../dtype';
-import { dtypeInfo } from '../dtype';
-import { SharedFile, fileRegion } from '../byteSource';
+import type { Checkpoint, FormatReader, JsonValue, OpenOptions, TensorInfo } from '../model';
+import { UnreadableError, lazyTensorRefs, setJsonKey } from '../model';
+import { FileRegionStorage, SharedFile } from '../byteSource';
 import { outsideWarning, readRegular } from '../fileGuard';
 import { stridedTensor } from '../tensorInfo';
-import { numelOf } from '../layout';
-
-const DTYPES: Record<string, DTypeName> = {
-  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16',
-  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8',
-  U64: 'uint64', U32: 'uint32', U16: 'uint16', U8: 'uint8', BOOL: 'bool',
-  F8_E4M3: 'float8_e4m3fn', F8_E5M2: 'float8_e5m2', F8_E8M0: 'float8_e8m0fnu',
-  F8_E4M3FNUZ: 'float8_e4m3fnuz', F8_E5M2FNUZ: 'float8_e5m2fnuz',
-  C64: 'complex64', C128: 'complex128', F4: 'float4_e2m1fn_x2',
-};
+import { contiguousStrides } from '../layout';
+import { readSafetensorsHeader } from './safetensorsHeader';
 
 /** safetensors refuses headers above 100 MB; so do we. */
 const MAX_HEADER = 100_000_000;
-
-export interface SafetensorsEntry {
-  name: string;
-  dtype: DTypeName;
-  /** the file's own dtype code (`F32`, …) */
-  code: string;
-  shape: number[];
-  begin: number;
-  end: number;
-}
-
-export interface SafetensorsHeader {
-  entries: SafetensorsEntry[];
-  metadata: Record<string, string>;
-  /** byte offset where the data section starts */
-  dataStart: number;
-}
 
 function isSafetensorsHead(head: Uint8Array): boolean {
   if (head.length < 10) return false;
@@ -65,75 +38,32 @@ function headerLength(head: Uint8Array): number {
   return n;
 }
 
-export function parseSafetensorsHeader(json: Uint8Array, fileSize: number): SafetensorsHeader {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(Buffer.from(json).toString('utf8'));
-  } catch (err) {
-    throw new UnreadableError(`header is not valid JSON (${(err as Error).message.split('\n')[0]})`, 'safetensors');
-  }
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new UnreadableError('header is not a JSON object', 'safetensors');
-  const dataStart = 8 + json.length;
-  const dataSize = fileSize - dataStart;
-  const entries: SafetensorsEntry[] = [];
-  let metadata: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(obj as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-        metadata = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-      }
-      continue;
-    }
-    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
-    if (!e || typeof e !== 'object') throw new UnreadableError(`entry ${name} is not an object`, 'safetensors');
-    const code = typeof e.dtype === 'string' ? e.dtype : '';
-    const dtype = DTYPES[code];
-    if (!dtype) throw new UnreadableError(`tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`, 'safetensors');
-    const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new UnreadableError(`tensor ${name} has an invalid shape`, 'safetensors');
-    }
-    const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new UnreadableError(`tensor ${name} has invalid data_offsets`, 'safetensors');
-    }
-    const [begin, end] = offs as number[];
-    const numel = numelOf(shape as number[]);
-    const expected = numel * dtypeInfo(dtype).itemSize;
-    if (end < begin || end - begin !== expected) {
-      throw new UnreadableError(`tensor ${name}: data_offsets [${begin}, ${end}] do not match ${code}${JSON.stringify(shape)} (${expected} bytes)`, 'safetensors');
-    }
-    if (end > dataSize) throw new UnreadableError(`tensor ${name} ends at byte ${end} of a ${Math.max(0, dataSize)}-byte data section (truncated file)`, 'safetensors');
-    entries.push({ name, dtype, code, shape: shape as number[], begin, end });
-  }
-  return { entries, metadata, dataStart };
-}
-
-function tensorOf(entry: SafetensorsEntry, file: SharedFile, dataStart: number, keyPrefix: string): TensorInfo {
-  const storage: StorageInfo = {
-    key: keyPrefix + entry.name,
-    dtype: entry.dtype,
-    bytes: entry.end - entry.begin,
-    device: 'cpu',
-    byteOrder: 'little',
-    source: fileRegion(file, dataStart + entry.begin, entry.end - entry.begin, `${entry.name} in ${file.path}`),
-  };
-  return stridedTensor(entry.name, entry.shape, storage);
-}
-
 interface OpenedFile {
   file: SharedFile;
-  header: SafetensorsHeader;
+  metadata: Record<string, string>;
+  /** byte offset where the data section starts */
+  dataStart: number;
 }
 
-async function openOne(p: string): Promise<OpenedFile> {
+/**
+ * Open one safetensors file and make a tensor of each header entry (`keyPrefix` before each storage key).
+ * Equal shapes share one shape and one stride array: a million tensors of a few shapes hold a few arrays.
+ */
+async function openOne(p: string, keyPrefix: string, into: (t: TensorInfo) => void): Promise<OpenedFile> {
   const file = await SharedFile.open(p);
   try {
     if (file.size < 8) throw new UnreadableError(`${file.size} bytes is too short for a safetensors file`, 'safetensors');
     const n = headerLength(await file.read(0, 8));
     if (8 + n > file.size) throw new UnreadableError(`header of ${n} bytes runs past the end of the ${file.size}-byte file (truncated)`, 'safetensors');
-    const header = parseSafetensorsHeader(await file.read(8, n), file.size);
-    return { file, header };
+    const dataStart = 8 + n;
+    const strides = new Map<readonly number[], number[]>();
+    const metadata = await readSafetensorsHeader((o, l) => file.read(8 + o, l), n, file.size - dataStart, (e) => {
+      let stride = strides.get(e.shape);
+      if (!stride) { stride = Object.freeze(contiguousStrides(e.shape)) as number[]; strides.set(e.shape, stride); }
+      const storage = new FileRegionStorage(keyPrefix + e.name, e.dtype, file, dataStart + e.begin, e.end - e.begin, e.name);
+      into(stridedTensor(e.name, e.shape as number[], storage, { stride }));
+    });
+    return { file, metadata, dataStart };
   } catch (err) {
     await file.close();
     throw err;
@@ -145,20 +75,27 @@ function producerOf(metadata: Record<string, string>): string {
 }
 
 async function openSingle(p: string): Promise<Checkpoint> {
-  const { file, header } = await openOne(p);
-  const tensors = header.entries.map((e) => tensorOf(e, file, header.dataStart, ''));
-  const content = tensorRefs(tensors);
-  return {
+  const tensors: TensorInfo[] = [];
+  const names = new Set<string>();
+  const { file, metadata, dataStart } = await openOne(p, '', (t) => {
+    // which of two entries of one name a reader takes is not defined: refused
+    if (names.has(t.name)) throw new UnreadableError(`tensor ${t.name} appears twice in the header`, 'safetensors');
+    names.add(t.name);
+    tensors.push(t);
+  });
+  names.clear();
+  const header = { metadata, dataStart };
+  // the metadata after the tensors: putting it first would copy a million-member object
+  return lazyTensorRefs({
     path: p,
-    format: 'safetensors',
+    format: 'safetensors' as const,
     tensors,
-    content: Object.keys(header.metadata).length ? { __metadata__: header.metadata, ...content } : content,
     warnings: [],
     globals: [],
     producer: producerOf(header.metadata),
     meta: { 'header bytes': String(header.dataStart - 8), ...prefixed(header.metadata) },
     close: () => file.close(),
-  };
+  }, Object.keys(metadata).length ? { __metadata__: metadata } : {});
 }
 
 function prefixed(metadata: Record<string, string>): Record<string, string> {
@@ -236,13 +173,12 @@ async function openSet(p: string, options?: OpenOptions): Promise<Checkpoint> {
         }
         continue;
       }
-      const { file, header } = await openOne(shardPath);
+      const { file, metadata } = await openOne(shardPath, `${f}:`, (t) => {
+        tensors.push(t);
+        setJsonKey(content, t.name, { $tensor: t.name });
+      });
       closers.push(() => file.close());
-      producer = producerOf(header.metadata);
-      for (const e of header.entries) {
-        tensors.push(tensorOf(e, file, header.dataStart, `${f}:`));
-        setJsonKey(content, e.name, { $tensor: e.name });
-      }
+      producer = producerOf(metadata);
     }
   } catch (err) {
     await Promise.all(closers.map((c) => c()));
