@@ -20,8 +20,10 @@ function sourceId(source: ByteSource | null | undefined): number {
   return id;
 }
 
+/** Storages with one byte source are the same bytes, whatever their keys (npz members listed twice over one entry). */
 function storageIdentity(t: TensorInfo): string | undefined {
-  return t.storage ? `${sourceId(t.storage.source)}|${t.storage.key}` : undefined;
+  if (!t.storage) return undefined;
+  return t.storage.source ? `#${sourceId(t.storage.source)}` : `key ${t.storage.key}`;
 }
 
 /** The same string for two tensors exactly when they are the same elements of the same stored bytes. */

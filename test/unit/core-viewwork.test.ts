@@ -69,3 +69,14 @@ test('computeStatsMany: 2,000 names for one view are read once, distinct windows
   assert.equal(bounded.length - skipped.length, 4);
   assert.match((skipped[0] as Error).message, /overlapping views have re-read their storages/);
 });
+
+test('storages of different keys over one byte source are one storage (npz members listed twice over one entry)', async () => {
+  const a = storageOf(100, 'a.npy');
+  const b: StorageInfo = { ...a, key: 'b.npy' };
+  const ts = [view('a', a, [100]), view('b', b, [100])];
+  assert.equal(viewIdentity(ts[0]), viewIdentity(ts[1]));
+  const work = new ViewWork(ts);
+  let runs = 0;
+  await Promise.all(ts.map((t) => work.run([t], async () => ++runs)));
+  assert.equal(runs, 1);
+});
