@@ -1,20 +1,18 @@
 /**
- * Per-tensor differences for the checkpoint diff: max_abs_diff, mae and cosine of each matched pair, from
- * one partial-sums graph run chunk by chunk through the provider chain (one cached session for all tensors).
+ * Per-tensor differences for the checkpoint diff: max_abs_diff, mae and cosine of each matched pair, from the
+ * partial sums of the diff graph (diffSums.ts): small pairs batched into shared runs, big ones chunk by chunk.
  */
 import type { Checkpoint, TensorInfo } from '../core/model';
 import type { StateDictMatch } from '../core/diff';
 import { matchEntries } from '../core/diff';
 import type { LeftOut, StateDictSection } from '../core/stateDict';
 import { describeChoice, pickStateDict } from '../core/stateDict';
-import { readDense } from '../core/values';
 import { numelOf } from '../core/layout';
-import { toFloat32 } from './dense';
 import { chunkSize } from './exec';
-import { GraphBuilder } from './graph';
 import type { ProviderChoice, ProviderName } from './providers';
-import { runGraph } from './session';
-import { errorMessage } from '../core/errors';
+import type { RunInfo } from './session';
+import type { PairSums } from './diffSums';
+import { PairBatches, chunkedSums } from './diffSums';
 import type { Skipped } from '../core/viewWork';
 import { ViewWork, isSkipped } from '../core/viewWork';
 
@@ -74,21 +72,6 @@ export interface CheckpointDiff {
   runMs: number;
 }
 
-function buildDiffGraph(): Uint8Array {
-  const g = new GraphBuilder();
-  const p = g.input('p', 'float32', ['n']);
-  const t = g.input('t', 'float32', ['n']);
-  const axes = g.int64s([0]);
-  const ad = g.node('Abs', [g.node('Sub', [p, t])]);
-  g.node('ReduceMax', [ad], { axes: [0], keepdims: 0 }, ['mad']);
-  g.node('ReduceSum', [ad, axes], { keepdims: 0 }, ['sad']);
-  g.node('ReduceSum', [g.node('Mul', [p, t]), axes], { keepdims: 0 }, ['spt']);
-  g.node('ReduceSum', [g.node('Mul', [p, p]), axes], { keepdims: 0 }, ['spp']);
-  g.node('ReduceSum', [g.node('Mul', [t, t]), axes], { keepdims: 0 }, ['stt']);
-  for (const o of ['mad', 'sad', 'spt', 'spp', 'stt']) g.output(o, 'float32', []);
-  return g.encode('diff');
-}
-
 const NUMERIC = /^(float|bfloat|int|uint|bool)/;
 
 export interface DiffOptions {
@@ -116,8 +99,22 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: P
     dtypeMismatch: m.dtypeMismatch, alignment: m.alignment, tensors: [], provider: null, reason: null, sessionMs: 0, runMs: 0,
   };
   const chunk = chunkSize({ providers, chunkElements: opts.chunkElements });
+  const tally = (info: RunInfo) => {
+    out.provider = info.provider;
+    out.reason = info.reason;
+    out.sessionMs += info.sessionMs;
+    out.runMs += info.runMs;
+  };
   // identical pairs of views once, the reading bounded by the stored bytes (hostile files: 300k names, one storage)
   const work = new ViewWork(m.matched.flatMap((pair) => [pair.a, pair.b]));
+  // small pairs share graph runs (300k tiny tensors: a few runs, not 300k); bigger ones run chunk by chunk
+  const batches = new PairBatches(Math.min(chunk, BATCH_ELEMENTS), providers, tally, opts.signal);
+  let waiting: { row: TensorDiff; sums: Promise<PairSums | Skipped> }[] = [];
+  const settle = async () => {
+    await batches.flush();
+    for (const w of waiting) fill(w.row, await w.sums);
+    waiting = [];
+  };
   for (const pair of m.matched) {
     const numel = numelOf(pair.a.shape);
     const row: TensorDiff = { key: pair.key, dtype: pair.a.dtype === pair.b.dtype ? pair.a.dtype : `${pair.a.dtype}/${pair.b.dtype}`, shape: [...pair.a.shape], numel, max_abs_diff: null, mae: null, cosine: null };
@@ -125,68 +122,35 @@ export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: P
     if (!NUMERIC.test(pair.a.dtype) || !NUMERIC.test(pair.b.dtype) || pair.a.quant || pair.b.quant) { row.skipped = `dtype ${row.dtype} is not compared`; continue; }
     if (!pair.a.storage?.source || !pair.b.storage?.source) { row.skipped = 'no stored bytes'; continue; }
     if (numel === 0) { row.max_abs_diff = 0; row.mae = 0; continue; }
-    const r = await work.run([pair.a, pair.b], () => pairValues(pair.a, pair.b, numel, chunk, providers, opts.signal));
-    if (isSkipped(r)) { row.skipped = r.skipped; continue; }
-    row.max_abs_diff = r.max_abs_diff;
-    row.mae = r.mae;
-    row.cosine = r.cosine;
-    if (r.run) {
-      out.provider = r.run.provider;
-      out.reason = r.run.reason;
-      out.sessionMs += r.run.sessionMs;
-      out.runMs += r.run.runMs;
-      // a reused result ran once: its time is counted once
-      r.run = null;
+    const big = numel > batches.batchElements;
+    const sums = work.run([pair.a, pair.b], () => big
+      ? chunkedSums(pair.a, pair.b, numel, chunk, providers, tally, opts.signal)
+      : batches.add(pair.a, pair.b, numel));
+    if (big) fill(row, await sums);
+    else {
+      waiting.push({ row, sums });
+      // bounds what waits (a million pairs run in a few dozen batches, not all held at once)
+      if (waiting.length >= SETTLE_PAIRS) await settle();
     }
   }
+  await settle();
   return out;
 }
 
-interface PairValues {
-  max_abs_diff: number;
-  mae: number;
-  cosine: number;
-  /** where and how long it ran; null once counted */
-  run: { provider: ProviderName; reason: string | null; sessionMs: number; runMs: number } | null;
-}
+/**
+ * Elements of one batched run: enough that a run's fixed cost (~0.2 ms) is small against its work, small
+ * enough that a batch's values and its padded copy stay a few MiB.
+ */
+const BATCH_ELEMENTS = 1 << 20;
 
-/** max_abs_diff, mae and cosine of two same-shaped tensors, chunk by chunk through the provider chain. */
-async function pairValues(a: TensorInfo, b: TensorInfo, numel: number, chunk: number, providers: ProviderChoice, signal?: AbortSignal): Promise<PairValues | Skipped> {
-  let p: Float32Array;
-  let t: Float32Array;
-  try {
-    p = toFloat32((await readDense(a, { signal })).data);
-    t = toFloat32((await readDense(b, { signal })).data);
-  } catch (e) {
-    // an unreadable tensor skips its row; a provider that fails fails the diff
-    if (signal?.aborted) throw e;
-    return { skipped: errorMessage(e) };
-  }
-  let mad = 0;
-  let sad = 0;
-  let spt = 0;
-  let spp = 0;
-  let stt = 0;
-  let provider: ProviderName | null = null;
-  let reason: string | null = null;
-  let sessionMs = 0;
-  let runMs = 0;
-  for (let start = 0; start < numel; start += chunk) {
-    const len = Math.min(chunk, numel - start);
-    const { outputs, info } = await runGraph({
-      key: 'diff', build: buildDiffGraph, providers,
-      feeds: { p: { dtype: 'float32', shape: [len], data: p.subarray(start, start + len) }, t: { dtype: 'float32', shape: [len], data: t.subarray(start, start + len) } },
-    });
-    const v = (k: string) => outputs[k].data[0] as number;
-    mad = Math.max(mad, v('mad'));
-    if (Number.isNaN(v('mad'))) mad = NaN;
-    sad += v('sad'); spt += v('spt'); spp += v('spp'); stt += v('stt');
-    provider = info.provider;
-    reason = info.reason;
-    sessionMs += info.sessionMs;
-    runMs += info.runMs;
-  }
-  return { max_abs_diff: mad, mae: sad / numel, cosine: cosineOf(spt, spp, stt), run: provider ? { provider, reason, sessionMs, runMs } : null };
+/** Pairs collected before their batches run. */
+const SETTLE_PAIRS = 1 << 16;
+
+function fill(row: TensorDiff, r: PairSums | Skipped): void {
+  if (isSkipped(r)) { row.skipped = r.skipped; return; }
+  row.max_abs_diff = r.mad;
+  row.mae = r.sad / row.numel;
+  row.cosine = cosineOf(r.spt, r.spp, r.stt);
 }
 
 /**

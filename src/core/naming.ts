@@ -4,13 +4,16 @@
  *
  * Public API
  *   nameTensors(root, options?): NamedTree
- *     → { tensors: TensorInfo[], content: JsonValue, truncated: boolean }
+ *     → { tensors: TensorInfo[], content: JsonValue, truncated: boolean, warning?: string (why it was cut) }
  *   tensorInfoOf(value, name): TensorInfo          one TorchTensor / NumpyArray
  *   pickleWarnings(tensors, globals): string[]     unsafe globals, `module.` prefix, CUDA storages, unused storage bytes
  *   unlistedStorages(storages, tensors)            a warning when storages of the pickle back no listed tensor
  *   keyText(key): string                           a dict key as a name segment
  * Walks are iterative over an explicit budget: recursive memo references (a list that holds itself)
- * and exponential sharing end in a bounded result, never a hang or a stack overflow.
+ * and exponential sharing end in a bounded result, never a hang or a stack overflow. Every walk stops at a
+ * fixed depth (MAX_NAME_DEPTH for names, MAX_SCAN_DEPTH for the tensor pre-check, 24 for the content
+ * tree, where deeper content shows as '…'), however deep the tree nests: the pickle machine refuses more
+ * than 100,000 levels, but its count is a lower bound (see nestOf in ./pickle/values).
  */
 import type { GlobalUse, JsonValue, StorageInfo, TensorInfo } from './model';
 import { setJsonKey } from './model';
@@ -28,7 +31,7 @@ export interface NameOptions {
   maxTensors?: number;
   /** most container visits while naming (default 5,000,000) */
   maxVisits?: number;
-  /** deepest name (segments; default 256) */
+  /** deepest name (segments; default MAX_NAME_DEPTH) */
   maxDepth?: number;
   /** content tree caps */
   contentNodes?: number;
@@ -39,7 +42,15 @@ export interface NamedTree {
   tensors: TensorInfo[];
   content: JsonValue;
   truncated: boolean;
+  /** why the tensor list is cut short (for Checkpoint.warnings); undefined when it is whole */
+  warning?: string;
 }
+
+/**
+ * The deepest tensor name, in segments. A Python pickler nests at most ~1,000 levels (its recursion
+ * limit) and a real state dict a dozen; tensors deeper than this are not listed, and say so.
+ */
+export const MAX_NAME_DEPTH = 256;
 
 export function keyText(key: PyValue): string {
   if (typeof key === 'string') return key;
@@ -128,8 +139,15 @@ function childValues(v: PyValue & object): PyValue[] {
   return (childrenOf(v) ?? []).map(([, c]) => c);
 }
 
-/** Cheap pre-check: does any tensor hide below? (memoized per container, cycle-safe) */
-function makeHasTensor(): (v: PyValue) => boolean {
+/**
+ * How far down the tensor pre-check looks; what lies deeper counts as "may hold a tensor", so the naming
+ * walk goes down to its own limit and warns. Deep enough that a real tree without tensors in its depths
+ * (a linked structure in a config) gives no warning, shallow enough that the walk's own stack stays small.
+ */
+const MAX_SCAN_DEPTH = 10_000;
+
+/** Cheap pre-check: does any tensor hide below? (memoized per container, cycle-safe, MAX_SCAN_DEPTH deep) */
+function makeHasTensor(maxDepth: number): (v: PyValue) => boolean {
   const memo = new Map<object, boolean>();
   return function has(root: PyValue): boolean {
     if (root instanceof TorchTensor || root instanceof NumpyArray) return true;
@@ -160,7 +178,7 @@ function makeHasTensor(): (v: PyValue) => boolean {
       }
       if (!isContainer(c) || open.has(c)) continue;
       const k = memo.get(c);
-      if (k === true) { for (const f of stack) memo.set(f.v, true); continue; }
+      if (k === true || (k === undefined && stack.length >= maxDepth)) { for (const f of stack) memo.set(f.v, true); continue; }
       if (k === false) continue;
       pushNode(c);
     }
@@ -171,15 +189,16 @@ function makeHasTensor(): (v: PyValue) => boolean {
 export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree {
   const maxTensors = options.maxTensors ?? 500_000;
   const maxVisits = options.maxVisits ?? 5_000_000;
-  const maxDepth = options.maxDepth ?? 256;
+  const maxDepth = options.maxDepth ?? MAX_NAME_DEPTH;
   const tensors: TensorInfo[] = [];
   /** the first name of each tensor, and how many times it was named */
   const names = new Map<object, string>();
   const emitted = new Map<object, number>();
   const storages = new Map<TorchStorage, StorageInfo>();
-  const hasTensor = makeHasTensor();
+  const hasTensor = makeHasTensor(MAX_SCAN_DEPTH);
   let visits = 0;
   let truncated = false;
+  let tooDeep = false;
 
   const emit = (v: TorchTensor | NumpyArray, name: string): void => {
     if (tensors.length >= maxTensors) { truncated = true; return; }
@@ -223,7 +242,8 @@ export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree
     }
     if (!isContainer(v) || !hasTensor(v)) continue;
     if (onPath.has(v)) continue; // a container holding itself
-    if (++visits > maxVisits || depth >= maxDepth || tensors.length >= maxTensors) { truncated = true; continue; }
+    if (depth >= maxDepth) { truncated = tooDeep = true; continue; }
+    if (++visits > maxVisits || tensors.length >= maxTensors) { truncated = true; continue; }
     onPath.add(v);
     values.push(null); paths.push(''); depths.push(0); exits.push(v);
     if (v instanceof PyDict) {
@@ -245,7 +265,10 @@ export function nameTensors(root: PyValue, options: NameOptions = {}): NamedTree
   }
 
   const content = toContent(root, names, options.contentNodes ?? 20_000, options.contentDepth ?? 24);
-  return { tensors, content, truncated };
+  const warning = !truncated ? undefined : tooDeep
+    ? `the object tree nests deeper than ${maxDepth} levels: tensors below that depth are not listed`
+    : 'the object tree is too large: the tensor list is truncated';
+  return { tensors, content, truncated, warning };
 }
 
 function storageInfoOf(s: TorchStorage, cache: Map<TorchStorage, StorageInfo>): StorageInfo {

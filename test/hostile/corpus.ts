@@ -160,6 +160,24 @@ export function buildHostileCorpus(dir: string, canary: string, full = true): Ho
     inspectAll('2,000,000-deep nested dict', file('deep_dict.pkl', w.stop().done()), 'any');
     const lists = concat([latin1('\x80\x02'), new Uint8Array(depth).fill(0x5d), new Uint8Array(depth - 1).fill(0x61), latin1('.')]);
     inspectAll('2,000,000-deep nested list', file('deep_list.pkl', lists), 'any');
+    // the same depth without stack growth: each new container wraps the previous one, fetched from the memo
+    const wrap = (name: string, fileName: string, open: (w: PickleWriter, i: number) => void): void => {
+      const w = new PickleWriter().proto(2);
+      for (let i = 0; i < depth; i++) {
+        open(w, i);
+        w.put(i).bytes('0'); // POP
+      }
+      inspectAll(name, file(fileName, w.get(depth - 1).stop().done()), 'any');
+    };
+    wrap('2,000,000-deep list via memo', 'deep_list_memo.pkl', (w, i) => (i === 0 ? w.bytes(']') : w.bytes(']').get(i - 1).bytes('a')));
+    wrap('2,000,000-deep dict via memo', 'deep_dict_memo.pkl', (w, i) => (i === 0 ? w.emptyDict() : w.emptyDict().str('k').get(i - 1).bytes('s')));
+    {
+      // grown top-down: each new list goes into the previous one after that one went into its parent
+      const w = new PickleWriter().proto(2).bytes(']').put(0).bytes('0');
+      for (let i = 1; i < depth; i++) w.get(i - 1).bytes(']').put(i).bytes('a0');
+      inspectAll('2,000,000-deep list grown top-down', file('deep_list_topdown.pkl', w.get(0).stop().done()), 'any');
+    }
+    wrap('2,000,000-deep REDUCE chain', 'deep_reduce.pkl', (w, i) => (i === 0 ? w.global('mod', 'fn').emptyTuple() : w.global('mod', 'fn').get(i - 1).bytes('\x85')).reduce());
   }
   {
     // a shared sub-tree 2^40 leaves wide: a tuple of two references to the previous one, 40 times

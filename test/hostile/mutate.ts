@@ -7,7 +7,8 @@
  * much, and the end is exit 0 or exactly one `error: ` line, with no raw control character in text output
  * and no canary file created. Failing mutants are kept under `.cache/hostile-mutants/failures/`.
  *
- *   npm run hostile:mutate -- [--count N] [--seed S] [--only KIND-REGEX] [--hang-ms MS] [--jobs J]
+ *   npm run hostile:mutate -- [--count N] [--first I] [--seed S] [--only KIND-REGEX] [--hang-ms MS] [--jobs J]
+ *   (`--first I --count 1` remakes and reruns mutant #I alone)
  *   npm run bench -- hostile [same options]
  */
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -24,20 +25,21 @@ const MAX_SEED_BYTES = 2 << 20;
 const MAX_FOLDER_BYTES = 8 << 20;
 const MEM_LIMIT_MIB = 1024;
 
-interface Options { count: number; seed: number; hangMs: number; jobs: number; only?: RegExp }
+interface Options { count: number; first: number; seed: number; hangMs: number; jobs: number; only?: RegExp }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { count: 3000, seed: 20261201, hangMs: 10_000, jobs: 2 };
+  const o: Options = { count: 3000, first: 0, seed: 20261201, hangMs: 10_000, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     const num = (): number => { const n = Number(v); if (!Number.isFinite(n) || v === undefined) throw new Error(`${argv[i]} needs a number`); i++; return n; };
     switch (argv[i]) {
       case '--count': o.count = num(); break;
       case '--seed': o.seed = num(); break;
+      case '--first': o.first = Math.max(0, num()); break;
       case '--hang-ms': o.hangMs = num(); break;
       case '--jobs': o.jobs = Math.max(1, num()); break;
       case '--only': o.only = new RegExp(v ?? ''); i++; break;
-      default: throw new Error(`unknown option ${argv[i]} (options: --count N --seed S --only KIND-REGEX --hang-ms MS --jobs J)`);
+      default: throw new Error(`unknown option ${argv[i]} (options: --count N --first I --seed S --only KIND-REGEX --hang-ms MS --jobs J)`);
     }
   }
   return o;
@@ -111,7 +113,7 @@ function judge(r: CaseRun, json: boolean, canary: string): Outcome {
   return 'ok';
 }
 
-interface Result { index: number; seed: Seed; kind: string; what: string; args: string[]; outcome: Outcome; run: CaseRun }
+interface Result { index: number; seed: Seed; kind: string; what: string; args: string[]; outcome: Outcome; run: CaseRun; unmutated?: Outcome }
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
@@ -119,7 +121,8 @@ async function main(): Promise<number> {
   const canary = path.join(base, 'canary');
   const failDir = path.join(base, 'failures');
   rmSync(canary, { force: true });
-  rmSync(failDir, { recursive: true, force: true });
+  // a run from the start replaces the kept failures; a rerun of some mutants (--first) adds to them
+  if (opts.first === 0) rmSync(failDir, { recursive: true, force: true });
   mkdirSync(failDir, { recursive: true });
   if (!existsSync(path.join(repoRoot, 'dist', 'cli.js'))) console.log('mutate: dist/cli.js is missing; running the CLI from sources (slower). Build first: node scripts/build.mjs');
 
@@ -127,16 +130,18 @@ async function main(): Promise<number> {
   const corpusDir = path.join(base, 'corpus');
   buildHostileCorpus(corpusDir, canary, false);
   const seeds: Seed[] = seedsFrom('corpus', corpusDir);
-  // the fixtures real PyTorch makes for the tests (made now when missing), and any others already there
+  // the fixtures real PyTorch makes for the tests, made now when missing; only these (not whatever else other
+  // tests left in .cache/fixtures), so the seeds and with them every mutant are the same from run to run
   formatFixtures();
   const trainProblem = ensureTrainFixtures();
   if (trainProblem) console.log(`mutate: ${trainProblem}`);
   const skipNote = { skip: (why: string) => console.log(`mutate: ${why}`) } as unknown as TestContext;
+  torchFixture(skipNote, 'make_torch_fixtures.py', 'core');
   torchFixture(skipNote, 'make_dcp_fixture.py', 'dcp');
   torchFixture(skipNote, 'make_pt2_fixture.py', 'pt2');
   const fixtures = path.join(repoRoot, '.cache', 'fixtures');
-  for (const d of readdirSync(fixtures).sort()) {
-    if (lstatSync(path.join(fixtures, d)).isDirectory()) seeds.push(...seedsFrom(`fixtures/${d}`, path.join(fixtures, d)));
+  for (const d of ['formats', 'core', 'train', 'dcp', 'pt2']) {
+    if (existsSync(path.join(fixtures, d))) seeds.push(...seedsFrom(`fixtures/${d}`, path.join(fixtures, d)));
   }
   const torch211 = path.resolve(repoRoot, '..', 'shared', 'corpus', 'torch2.11');
   if (existsSync(torch211)) seeds.push(...seedsFrom('torch2.11', torch211));
@@ -146,11 +151,12 @@ async function main(): Promise<number> {
   console.log(`mutate: ${seeds.length} seeds (${[...bySource].map(([k, n]) => `${k} ${n}`).join(', ')}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${opts.count} mutants, seed ${opts.seed}, ${opts.jobs} at a time, hang at ${opts.hangMs / 1000} s, memory limit ${MEM_LIMIT_MIB} MiB`);
 
   const results: Result[] = [];
-  let next = 0;
+  let next = opts.first;
+  const end = opts.first + opts.count;
   let done = 0;
   const lane = async (k: number): Promise<void> => {
     const work = path.join(base, 'work', `lane${k}`);
-    while (next < opts.count) {
+    while (next < end) {
       const index = next++;
       // every mutant from its own stream: reproducible alone, whatever the lane or the count
       const r = mulberry32(Math.imul(opts.seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
@@ -174,16 +180,21 @@ async function main(): Promise<number> {
       results.push(res);
       if (FAILING.includes(outcome)) {
         const dir = path.join(failDir, `${String(index).padStart(5, '0')}-${outcome.replace(/ /g, '-')}`);
+        rmSync(dir, { recursive: true, force: true });
         cpSync(work, dir, { recursive: true, verbatimSymlinks: true });
         const argsThere = args.map((a) => a.startsWith(work) ? path.join(dir, path.relative(work, a)) : a);
+        // the same command on the unmutated seed tells a mutant's own failure from a case already failing
+        rmSync(canary, { force: true });
+        const plainRun = await runCli(args.map((a) => a.startsWith(work) ? path.join(seed.root, path.relative(work, a)) : a), opts.hangMs);
+        res.unmutated = judge(plainRun, args.includes('--json'), canary);
         writeFileSync(path.join(dir, 'case.txt'), [
-          `outcome: ${outcome}`, `seed file: ${seed.source}/${seed.rel}`, `mutation: ${m.kind}: ${m.what}`,
+          `outcome: ${outcome} (the unmutated seed, same command: ${res.unmutated})`, `seed file: ${seed.source}/${seed.rel}`, `mutation: ${m.kind}: ${m.what}`,
           `reproduce: node dist/cli.js ${argsThere.map((a) => JSON.stringify(a)).join(' ')}`,
-          `or: node --import tsx test/hostile/mutate.ts --seed ${opts.seed} --count ${index + 1} (mutant #${index})`,
+          `or: node --import tsx test/hostile/mutate.ts --seed ${opts.seed} --first ${index} --count 1`,
           `exit ${run.code}, ${run.seconds.toFixed(2)} s, ${run.peakMiB.toFixed(0)} MiB${run.timedOut ? ', timed out' : ''}`,
           `stderr:\n${run.stderr.slice(0, 4000)}`, `stdout (head):\n${run.stdout.slice(0, 2000)}`,
         ].join('\n'));
-        console.log(`  FAIL #${index} ${outcome}: ${seed.source}/${seed.rel} ${m.kind} (${m.what}) → ${JSON.stringify(run.stderr.split('\n')[0].slice(0, 160))}`);
+        console.log(`  FAIL #${index} ${outcome}: ${seed.source}/${seed.rel} ${m.kind} (${m.what}) · ${args[0]} → ${JSON.stringify(run.stderr.split('\n')[0].slice(0, 160))}; unmutated: ${res.unmutated}`);
         rmSync(canary, { force: true });
       }
       if (++done % 250 === 0) console.log(`  … ${done}/${opts.count} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -206,6 +217,8 @@ async function main(): Promise<number> {
   console.log('  biggest peak memory:');
   for (const x of [...results].sort((a, b) => b.run.peakMiB - a.run.peakMiB).slice(0, 5)) console.log(`    ${x.run.peakMiB.toFixed(0)} MiB  ${desc(x)}`);
   const failures = results.filter((x) => FAILING.includes(x.outcome));
+  const inherited = failures.filter((x) => x.unmutated !== undefined && FAILING.includes(x.unmutated));
+  if (inherited.length) console.log(`  ${inherited.length} of the ${failures.length} failing mutants fail the same way unmutated (${[...new Set(inherited.map((x) => `${x.seed.source}/${x.seed.rel} ${x.args[0]}`))].join(', ')})`);
   console.log(failures.length ? `  ${failures.length} failing mutants kept in ${path.relative(repoRoot, failDir)}/ (case.txt in each says how to reproduce)` : '  no failing mutant');
   return failures.length ? 1 : 0;
 }

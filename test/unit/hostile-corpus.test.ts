@@ -25,7 +25,6 @@ const KNOWN: RegExp[] = [
   /^300k tensors sharing one storage \(diff\)$/, /^300k-tensor safetensors \(diff\)$/,
   // the opt-in full run only: its table is within 512 MiB (494), its JSON not yet (601)
   /^1M-tensor safetensors \(json\)$/,
-  /^2,000,000-deep/,
   // bounded in time (computed once for the 200 names) but its peak sits at the limit: 241–259 MiB
   /^200 npz members over one 1 GiB entry \(stats\)$/,
 ];

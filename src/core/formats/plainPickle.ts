@@ -39,7 +39,7 @@ export const plainPickleReader: FormatReader = {
     const result = unpickle(data, { reconstructors: torchReconstructors({ loadFromBytes: loadStorageFromBytes }), label: path });
     const named = nameTensors(result.value);
     const warnings = pickleWarnings(named.tensors, result.globals);
-    if (named.truncated) warnings.push('the object tree is too large; the listing is cut short');
+    if (named.warning) warnings.push(named.warning);
     if (result.end < data.length) warnings.push(`${data.length - result.end} bytes follow the pickle's STOP and were not read`);
     return {
       path,

@@ -221,7 +221,7 @@ export async function openLegacy(path: string, _options?: OpenOptions): Promise<
     const named = nameTensors(p.root);
     const all = [...pickleWarnings(named.tensors, p.globals), ...warnings];
     if (!p.littleEndian) all.push('storages are big-endian (saved on a big-endian machine)');
-    if (named.truncated) all.push('the object tree is too large or too deep: the tensor list is truncated');
+    if (named.warning) all.push(named.warning);
     const meta: Record<string, string> = { 'legacy protocol': '1001', storages: String(p.keys.length) };
     if (p.sysInfo instanceof PyDict) {
       const ts = p.sysInfo.get('type_sizes');
@@ -354,7 +354,7 @@ async function openLegacyTar(path: string, file: SharedFile): Promise<Checkpoint
   const g = mergeGlobals(globals);
   return {
     path, format: 'torch-legacy', tensors: named.tensors, content: named.content,
-    warnings: pickleWarnings(named.tensors, g), globals: g, producer: 'pytorch (legacy tar torch.save)',
+    warnings: [...pickleWarnings(named.tensors, g), ...(named.warning ? [named.warning] : [])], globals: g, producer: 'pytorch (legacy tar torch.save)',
     meta: { layout: 'tar (storages, tensors, pickle)' }, close: () => file.close(),
   };
 }

@@ -155,7 +155,7 @@ export async function readTorchZip(zip: ZipArchive, path: string): Promise<Check
   if (unlisted) warnings.push(unlisted);
   if (missing.length) warnings.push(`${missing.length} storage entr${missing.length > 1 ? 'ies are' : 'y is'} missing from the archive (${missing.slice(0, 5).join(', ')})`);
   if (byteOrder === 'big') warnings.push('storages are big-endian (saved on a big-endian machine)');
-  if (named.truncated) warnings.push('the object tree is too large or too deep: the tensor list is truncated');
+  if (named.warning) warnings.push(named.warning);
   return {
     path,
     format: 'torch-zip',

@@ -113,9 +113,8 @@ function clearRequiresGrad(root: PyValue): void {
     }
     if (v === null || v === undefined || typeof v !== 'object' || seen.has(v)) continue;
     seen.add(v);
-    if (v instanceof PyObject) { const a = v.attributes(); if (a) stack.push(...a.values); }
-    else if (v instanceof PyDict) stack.push(...v.values);
-    else if (Array.isArray(v)) stack.push(...v);
+    const kids = v instanceof PyObject ? v.attributes()?.values : v instanceof PyDict ? v.values : Array.isArray(v) ? v : undefined;
+    if (kids) for (const x of kids) stack.push(x);
   }
 }
 
@@ -149,8 +148,8 @@ export async function openTorchScript(path: string, options?: OpenOptions): Prom
           if (v instanceof TorchTensor) { n++; continue; }
           if (v && typeof v === 'object' && !seen.has(v)) {
             seen.add(v);
-            if (Array.isArray(v)) stack.push(...v);
-            else if ('items' in v && Array.isArray((v as { items: unknown }).items)) stack.push(...(v as { items: PyValue[] }).items);
+            const kids = Array.isArray(v) ? v : 'items' in v && Array.isArray((v as { items: unknown }).items) ? (v as { items: PyValue[] }).items : [];
+            for (const x of kids) stack.push(x);
           }
         }
         meta['constant tensors'] = String(n);
@@ -173,6 +172,7 @@ export async function openTorchScript(path: string, options?: OpenOptions): Prom
     }
     const unlisted = unlistedStorages(storages, named.tensors);
     if (unlisted) warnings.push(unlisted);
+    if (named.warning) warnings.push(named.warning);
     const rootClass = root instanceof PyObject ? root.className : undefined;
     if (rootClass) meta['module class'] = rootClass;
     return {

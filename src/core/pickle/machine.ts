@@ -9,7 +9,7 @@
  *     options.reconstructors   Record<'module.name', Reconstructor>; see ./builtins for the defaults
  *     options.persistentLoad   (pid) => value, for PERSID/BINPERSID (torch storages); default: a placeholder
  *     options.py2Strings       'str' (utf-8, latin-1 when not valid utf-8; default) or 'bytes'
- *     options.limits           maxOps, maxMemo, maxStringBytes, maxStack, maxLongBytes
+ *     options.limits           maxOps, maxMemo, maxStringBytes, maxStack, maxLongBytes, maxNesting
  *   PickleResult = { value, end (offset just after STOP), globals: GlobalUse[] (with weights_only flag) }
  * Any malformed, truncated or hostile input ends in an UnreadableError (one line), never a hang,
  * a stack overflow or unbounded memory: work is bounded by the input length and the limits.
@@ -17,7 +17,8 @@
 import type { GlobalUse } from '../model';
 import { UnreadableError } from '../model';
 import {
-  PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, isExtension, itemsOf, type PyValue,
+  PyBytes, PyDict, PyGlobal, PyObject, PySet, PyTuple, deepen, depthOf, isExtension, itemsOf, markShared,
+  nestAround, nestOf, raiseNest, type PyValue,
 } from './values';
 import { isWeightsOnlySafe } from './allowlist';
 import { latin1Text, utf8Text } from '../bufferText';
@@ -40,6 +41,8 @@ export interface PickleLimits {
   maxStack: number;
   /** bytes of one LONG1/LONG4 */
   maxLongBytes: number;
+  /** container levels in the tree (see nestOf in ./values) */
+  maxNesting: number;
 }
 
 export interface UnpickleOptions {
@@ -59,16 +62,26 @@ export interface PickleResult {
 }
 
 /**
- * Generous for real files (a torch.save of a million tensors runs ~30 M opcodes and memoizes ~8 M values,
- * and picklers batch list and dict items by 1,000, so the stack stays shallow), tight enough that no
- * pickle can hold more than a few hundred MiB: memo values nobody reads are not stored (see memoReads).
+ * Generous for real files (a torch.save of a million tensors runs ~30 M opcodes and memoizes ~8 M values),
+ * tight enough that no pickle can hold more than a few hundred MiB: memo values nobody reads are not
+ * stored (see memoReads).
+ *
+ * The stack: Python's pickler (torch.save, Lightning and DDP checkpoints, numpy) batches list, dict and
+ * set items by 1,000 (APPENDS / SETITEMS / ADDITEMS after a MARK), so its stack holds about one batch per
+ * nesting level; only a tuple or frozenset is pushed whole (MARK … TUPLE). 500,000 values leave room for
+ * a flat tuple of half a million items, while a stack of one-byte containers (`}`, `]`: the 2 M-deep
+ * nested dict bomb) stops below ~100 MiB.
+ *
+ * Nesting: the pickler recurses once per level and stops at Python's recursion limit (1,000 by default),
+ * so a tree nested 100,000 deep was written by hand or with a raised limit; it costs ~200 bytes a level.
  */
-const DEFAULT_LIMITS: PickleLimits = {
+export const DEFAULT_LIMITS: Readonly<PickleLimits> = {
   maxOps: 200_000_000,
   maxMemo: 50_000_000,
   maxStringBytes: 2 ** 31 - 1,
-  maxStack: 4_000_000,
+  maxStack: 500_000,
   maxLongBytes: 1 << 16,
+  maxNesting: 100_000,
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -374,13 +387,44 @@ class Machine {
     return this.st[this.sp - 1];
   }
 
+  private stackTooDeep(): never {
+    return this.fail(`pickle stack holds more than ${this.limits.maxStack.toLocaleString('en-US')} values and marks (a pickler keeps it shallow)`);
+  }
+
+  private tooNested(): never {
+    return this.fail(`pickle nests containers more than ${this.limits.maxNesting.toLocaleString('en-US')} levels deep`);
+  }
+
+  /** `v`, after checking that it does not nest deeper than the limit */
+  private nested<T extends PyValue>(v: T): T {
+    if (nestOf(v) > this.limits.maxNesting) this.tooNested();
+    return v;
+  }
+
+  /** `child` went into `target`: the path through that link, from the target's root down, is within the limit */
+  private linked(target: PyValue, child: PyValue): void {
+    if (typeof child !== 'object' || child === null) return;
+    const n = nestOf(child);
+    const d = depthOf(target) + 1;
+    if (d + n > this.limits.maxNesting) this.tooNested();
+    raiseNest(target, n);
+    deepen(child, d);
+  }
+
+  private linkedAll(target: PyValue, items: readonly PyValue[]): void {
+    for (let i = 0; i < items.length; i++) {
+      const v = items[i];
+      if (typeof v === 'object' && v !== null) this.linked(target, v);
+    }
+  }
+
   /** popping from an empty stack, or below the newest MARK */
   private underflow(): never {
     return this.fail('pickle stack underflow');
   }
 
   private pushMark(): void {
-    if (this.mp >= this.limits.maxStack) this.fail('pickle nesting too deep');
+    if (this.mp >= this.limits.maxStack) this.stackTooDeep();
     this.marks[this.mp++] = this.sp;
   }
 
@@ -430,6 +474,7 @@ class Machine {
     const r = this.reads;
     const keep = r === undefined || (idx < r.bits.length ? r.bits[idx] !== 0 : r.big.has(idx));
     const v = keep ? value : undefined;
+    if (keep) markShared(value);
     const arr = this.memoArr;
     if (idx < arr.length) { arr[idx] = v; return; }
     if (idx === arr.length && idx < DENSE_MEMO && !this.memoMap.has(idx)) {
@@ -475,6 +520,13 @@ class Machine {
   }
 
   private callGlobal(fn: PyValue, args: PyValue[], via: 'reduce' | 'newobj' | 'inst', kwargs?: PyDict): PyValue {
+    const made = this.call(fn, args, via, kwargs);
+    // a reconstructor's plain list was not built here: its nest is counted now
+    if (Array.isArray(made)) raiseNest(made, nestAround(made) - 1);
+    return this.nested(made);
+  }
+
+  private call(fn: PyValue, args: PyValue[], via: 'reduce' | 'newobj' | 'inst', kwargs?: PyDict): PyValue {
     if (fn instanceof PyGlobal) {
       const r = this.reconstructors[fn.fullName];
       if (r) {
@@ -497,11 +549,14 @@ class Machine {
     if (obj instanceof PyObject) {
       if (obj.state instanceof PyDict && state instanceof PyDict) {
         for (const [k, v] of state.entries()) obj.state.set(k, v);
+        this.linked(obj, obj.state);
       } else {
         obj.state = state;
+        this.linked(obj, state);
       }
     } else if (obj instanceof PyDict) {
       obj.attrs = state;
+      this.linked(obj, state);
     } else if (isExtension(obj)) {
       obj.setState?.(state);
     }
@@ -515,12 +570,15 @@ class Machine {
     else if (target instanceof PyObject) dict = target.dictItems ??= new PyDict();
     else this.fail('SETITEM on a non-dict');
     for (let i = 0; i < items.length; i += 2) (dict as PyDict).set(items[i], items[i + 1]);
+    this.linkedAll(target, items);
   }
 
   private setItem(target: PyValue, k: PyValue, v: PyValue): void {
     if (target instanceof PyDict) target.set(k, v);
     else if (target instanceof PyObject) (target.dictItems ??= new PyDict()).set(k, v);
     else this.fail('SETITEM on a non-dict');
+    this.linked(target, k);
+    this.linked(target, v);
   }
 
   private appendItems(target: PyValue, items: PyValue[]): void {
@@ -534,6 +592,7 @@ class Machine {
     } else {
       this.fail('APPEND on a non-list');
     }
+    this.linkedAll(target, items);
   }
 
   private append(target: PyValue, v: PyValue): void {
@@ -541,6 +600,7 @@ class Machine {
     else if (target instanceof PyObject) (target.listItems ??= []).push(v);
     else if (target instanceof PySet) target.items.push(v);
     else this.fail('APPEND on a non-list');
+    this.linked(target, v);
   }
 
   /** the end of the pickle: its value and the globals it used */
@@ -641,7 +701,13 @@ class Machine {
       case 0x96: this.push(new PyBytes(this.bytes(this.u64()), true)); break; // BYTEARRAY8
       case 0x97: this.fail('out-of-band buffers (NEXT_BUFFER) are not in the file'); break;
       case 0x98: break; // READONLY_BUFFER: no-op on our bytes
-      case 0x6c: { const l = this.popMark(); this.push(l); break; } // LIST
+      case 0x6c: { // LIST
+        const l = this.popMark();
+        raiseNest(l, nestAround(l) - 1);
+        this.nested(l);
+        this.push(l);
+        break;
+      }
       case 0x64: { // DICT
         const items = this.popMark();
         const d = new PyDict();
@@ -650,11 +716,12 @@ class Machine {
         break;
       }
       case 0x8f: this.push(new PySet([])); break; // EMPTY_SET
-      case 0x91: { const f = new PySet(this.popMark(), true); this.push(f); break; } // FROZENSET
+      case 0x91: this.push(this.nested(new PySet(this.popMark(), true))); break; // FROZENSET
       case 0x90: { // ADDITEMS
         const items = this.popMark();
         const s = this.top();
         if (!(s instanceof PySet)) this.fail('ADDITEMS on a non-set');
+        this.linkedAll(s, items);
         for (const it of items) (s as PySet).items.push(it);
         break;
       }
@@ -717,18 +784,18 @@ class Machine {
       }
       case 0x50: { // PERSID
         const pid = this.line();
-        this.push(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
+        this.push(this.nested(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid])));
         break;
       }
       case 0x51: { // BINPERSID
         const pid = this.pop();
-        this.push(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid]));
+        this.push(this.nested(this.persistentLoad ? this.persistentLoad(pid) : new PyObject('persistent_id', [pid])));
         break;
       }
       case 0x4e: this.push(null); break; // NONE
       case 0x88: this.push(true); break; // NEWTRUE
       case 0x5d: this.push([]); break; // EMPTY_LIST
-      case 0x87: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b, c])); break; } // TUPLE3
+      case 0x87: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(this.nested(new PyTuple([a, b, c]))); break; } // TUPLE3
       case 0x47: // BINFLOAT (big-endian)
         if (this.pos + 8 > end) this.truncated();
         this.push(this.view.getFloat64(this.pos, false));
@@ -759,6 +826,7 @@ class Machine {
     const maxStack = this.limits.maxStack;
     const maxMemo = this.limits.maxMemo;
     const maxStringBytes = this.limits.maxStringBytes;
+    const maxNesting = this.limits.maxNesting;
     const reads = this.reads;
     const bits = reads ? reads.bits : undefined;
     const nbits = bits ? bits.length : 0;
@@ -770,11 +838,11 @@ class Machine {
     for (;;) {
       if (++ops > maxOps) { this.pos = pos; this.fail('pickle exceeds the operation limit'); }
       if (pos >= end) { this.pos = pos; this.fail('pickle is truncated (no STOP)'); }
-      if (sp >= maxStack) { this.pos = pos; this.fail('pickle stack too deep'); }
+      if (sp >= maxStack) { this.pos = pos; this.stackTooDeep(); }
       const op = data[pos++];
       switch (op) {
         case 0x28: // MARK
-          if (this.mp >= maxStack) { this.pos = pos; this.fail('pickle nesting too deep'); }
+          if (this.mp >= maxStack) { this.pos = pos; this.stackTooDeep(); }
           marks[this.mp++] = sp;
           fence = sp;
           break;
@@ -815,17 +883,21 @@ class Machine {
         case 0x85: // TUPLE1
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           st[sp - 1] = new PyTuple([st[sp - 1]]);
+          if ((st[sp - 1] as PyTuple).nest > maxNesting) { this.pos = pos; this.tooNested(); }
           break;
         case 0x86: { // TUPLE2
           if (sp - 1 <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           const b = st[--sp];
-          st[sp - 1] = new PyTuple([st[sp - 1], b]);
+          const t = new PyTuple([st[sp - 1], b]);
+          if (t.nest > maxNesting) { this.pos = pos; this.tooNested(); }
+          st[sp - 1] = t;
           break;
         }
         case 0x74: { // TUPLE
           if (this.mp === 0) { this.pos = pos; this.fail('MARK missing'); }
           const m = marks[--this.mp];
           const t = new PyTuple(st.slice(m, sp));
+          if (t.nest > maxNesting) { this.pos = pos; this.tooNested(); }
           sp = m;
           st[sp++] = t;
           fence = this.mp > 0 ? marks[this.mp - 1] : 0;
@@ -846,6 +918,7 @@ class Machine {
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           // a value nobody reads again is not kept (see memoReads)
           const keep = bits === undefined || (idx < nbits ? bits[idx] !== 0 : (reads as MemoReads).big.has(idx));
+          if (keep) markShared(st[sp - 1]);
           if (idx < memoArr.length) {
             memoArr[idx] = keep ? st[sp - 1] : undefined;
           } else if (idx === memoArr.length && idx < DENSE_MEMO && this.memoMap.size === 0 && this.memoCount < maxMemo) {
@@ -879,7 +952,7 @@ class Machine {
           if (sp <= fence) { this.pos = pos; this.sp = sp; this.underflow(); }
           this.pos = pos;
           this.sp = sp;
-          st[sp - 1] = this.persistentLoad ? this.persistentLoad(st[sp - 1]) : new PyObject('persistent_id', [st[sp - 1]]);
+          st[sp - 1] = this.nested(this.persistentLoad ? this.persistentLoad(st[sp - 1]) : new PyObject('persistent_id', [st[sp - 1]]));
           break;
         case 0x2e: // STOP
           this.pos = pos;

@@ -35,12 +35,95 @@ export class PyBytes {
   constructor(readonly data: Uint8Array, readonly mutable = false) {}
 }
 
+/**
+ * Nesting, tracked while the tree is built so that the machine can refuse a tree nested deeper than its
+ * limit before building it whole:
+ * - `nest`: how many container levels a value holds (a leaf 0, `[]` 1, `[[1]]` 2). It rises whenever a
+ *   child goes in: a tree built bottom-up, the way a pickler writes it (children first), is measured.
+ * - `depth`: how far below a root a container went in (0 until it goes into another). A child put into
+ *   a container that is itself inside others (a tree grown top-down through memo references) is measured
+ *   by its parent's depth.
+ * Both are lower bounds: a tree whose parts grew both ways after they were linked can nest deeper than
+ * they say, so whoever walks the tree still bounds its own depth. Lists are plain arrays: their numbers
+ * live in side tables, a list's nest only when above 1, its depth only once it is shared (see
+ * markShared): a flat list of a million small lists costs no table entries.
+ */
+const listNest = new WeakMap<PyValue[], number>();
+const listDepth = new WeakMap<PyValue[], number>();
+
+/** the nest of a value: 0 for a leaf (numbers, strings, bytes, globals, tensors and other extensions) */
+export function nestOf(v: PyValue | undefined): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (Array.isArray(v)) return listNest.get(v) ?? 1;
+  const n = (v as { nest?: number }).nest;
+  return n === undefined ? 0 : n;
+}
+
+/** the depth of a container (see nestOf); 0 for leaves and tuples */
+export function depthOf(v: PyValue | undefined): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (Array.isArray(v)) return listDepth.get(v) ?? 0;
+  return v instanceof PyDict || v instanceof PySet || v instanceof PyObject ? v.depth : 0;
+}
+
+/**
+ * A list the memo keeps for a later read: it can take children after it went into a parent (the only
+ * way a pickle reaches into a container it has already placed), so its depth is tracked from now on.
+ */
+export function markShared(v: PyValue): void {
+  if (Array.isArray(v) && !listDepth.has(v)) listDepth.set(v, 0);
+}
+
+/**
+ * A container went in `depth` levels below a root (no-op on leaves and tuples, which take no children
+ * later, and on lists not shared through the memo, which cannot).
+ */
+export function deepen(v: PyValue, depth: number): void {
+  if (typeof v !== 'object' || v === null) return;
+  if (Array.isArray(v)) {
+    const had = listDepth.get(v);
+    if (had !== undefined && depth > had) listDepth.set(v, depth);
+  } else if (v instanceof PyDict || v instanceof PySet || v instanceof PyObject) {
+    if (depth > v.depth) v.depth = depth;
+  }
+}
+
+/** the nest of a container holding `items` */
+export function nestAround(items: readonly PyValue[]): number {
+  let n = 0;
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (typeof v === 'object' && v !== null) {
+      const c = nestOf(v);
+      if (c > n) n = c;
+    }
+  }
+  return n + 1;
+}
+
+/** a container gained a child of nest `child` (no-op on leaves and tuples, which never change) */
+export function raiseNest(container: PyValue, child: number): void {
+  if (typeof container !== 'object' || container === null) return;
+  if (Array.isArray(container)) {
+    if (child + 1 > (listNest.get(container) ?? 1)) listNest.set(container, child + 1);
+  } else if (container instanceof PyDict || container instanceof PySet || container instanceof PyObject) {
+    if (child + 1 > container.nest) container.nest = child + 1;
+  }
+}
+
 export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
+  readonly nest: number;
+  constructor(readonly items: PyValue[]) {
+    this.nest = nestAround(items);
+  }
 }
 
 export class PySet {
-  constructor(readonly items: PyValue[], readonly frozen = false) {}
+  nest: number;
+  depth = 0;
+  constructor(readonly items: PyValue[], readonly frozen = false) {
+    this.nest = nestAround(items);
+  }
 }
 
 export class PyGlobal {
@@ -77,6 +160,9 @@ export class PyDict {
   private noneAt = -1;
   /** attributes BUILD set on the dict object itself (`state_dict._metadata`) */
   attrs?: PyValue;
+  /** see nestOf */
+  nest = 1;
+  depth = 0;
 
   /** `collections.OrderedDict`, `collections.defaultdict`, … ; undefined for a plain dict */
   constructor(readonly className?: string) {}
@@ -127,6 +213,14 @@ export class PyDict {
   }
 
   set(key: PyValue, value: PyValue): void {
+    if (typeof value === 'object' && value !== null) {
+      const n = nestOf(value) + 1;
+      if (n > this.nest) this.nest = n;
+    }
+    if (typeof key === 'object' && key !== null) {
+      const n = nestOf(key) + 1;
+      if (n > this.nest) this.nest = n;
+    }
     const at = this.keys.length;
     if (this.strIndex === undefined) {
       if (at < SMALL_DICT) {
@@ -182,6 +276,9 @@ export class PyObject {
   listItems?: PyValue[];
   /** SETITEM(S) onto the object (dict subclasses) */
   dictItems?: PyDict;
+  /** see nestOf */
+  nest: number;
+  depth = 0;
 
   constructor(
     readonly className: string,
@@ -189,7 +286,9 @@ export class PyObject {
     /** how it was made: REDUCE of a callable, NEWOBJ of a class, INST/OBJ */
     readonly via: 'reduce' | 'newobj' | 'inst' = 'reduce',
     readonly kwargs?: PyDict,
-  ) {}
+  ) {
+    this.nest = Math.max(nestAround(args), kwargs ? kwargs.nest + 1 : 1);
+  }
 
   /** The attribute dict BUILD gave this object, merged with slot state; undefined when none. */
   attributes(): PyDict | undefined {
