@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSafetensorsHeader, type SafetensorsEntry } from '../../src/core/formats/safetensorsHeader';
 import { openCheckpoint } from '../../src/core/open';
+import { firstDuplicate } from '../../src/core/duplicateNames';
 
 const enc = new TextEncoder();
 async function read(json: string, dataSize = 1 << 20): Promise<{ entries: SafetensorsEntry[]; metadata: Record<string, string> }> {
@@ -77,4 +78,13 @@ test('a name given twice in one file is refused', async () => {
   const p = path.join(dir, 'dup.safetensors');
   writeFileSync(p, buf);
   await assert.rejects(openCheckpoint(p), /tensor w appears twice in the header/);
+});
+
+test('firstDuplicate: the first name given again, by sorted hashes; none in distinct names', () => {
+  const names = Array.from({ length: 50_000 }, (_, i) => `layer.${i}.weight`);
+  assert.equal(firstDuplicate(names.length, (i) => names[i]), undefined);
+  const withTwo = [...names.slice(0, 30_000), 'layer.7.weight', ...names.slice(30_000), 'layer.3.weight'];
+  assert.equal(firstDuplicate(withTwo.length, (i) => withTwo[i]), 'layer.7.weight');
+  assert.equal(firstDuplicate(3, (i) => ['', 'a', ''][i]), '');
+  assert.equal(firstDuplicate(0, () => ''), undefined);
 });

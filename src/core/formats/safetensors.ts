@@ -19,6 +19,7 @@ import { outsideWarning, readRegular } from '../fileGuard';
 import { stridedTensor } from '../tensorInfo';
 import { contiguousStrides } from '../layout';
 import { readSafetensorsHeader } from './safetensorsHeader';
+import { firstDuplicate } from '../duplicateNames';
 
 /** safetensors refuses headers above 100 MB; so do we. */
 const MAX_HEADER = 100_000_000;
@@ -76,14 +77,13 @@ function producerOf(metadata: Record<string, string>): string {
 
 async function openSingle(p: string): Promise<Checkpoint> {
   const tensors: TensorInfo[] = [];
-  const names = new Set<string>();
-  const { file, metadata, dataStart } = await openOne(p, '', (t) => {
-    // which of two entries of one name a reader takes is not defined: refused
-    if (names.has(t.name)) throw new UnreadableError(`tensor ${t.name} appears twice in the header`, 'safetensors');
-    names.add(t.name);
-    tensors.push(t);
-  });
-  names.clear();
+  const { file, metadata, dataStart } = await openOne(p, '', (t) => tensors.push(t));
+  // which of two entries of one name a reader takes is not defined: refused
+  const twice = firstDuplicate(tensors.length, (i) => tensors[i].name);
+  if (twice !== undefined) {
+    await file.close();
+    throw new UnreadableError(`tensor ${twice} appears twice in the header`, 'safetensors');
+  }
   const header = { metadata, dataStart };
   // the metadata after the tensors: putting it first would copy a million-member object
   return lazyTensorRefs({
