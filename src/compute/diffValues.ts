@@ -3,6 +3,7 @@
  * partial sums of the diff graph (diffSums.ts): small pairs batched into shared runs, big ones chunk by chunk.
  */
 import type { Checkpoint, TensorInfo } from '../core/model';
+import { tensorRefsContent } from '../core/model';
 import type { StateDictMatch } from '../core/diff';
 import { matchEntries } from '../core/diff';
 import type { LeftOut, StateDictSection } from '../core/stateDict';
@@ -83,8 +84,11 @@ export interface DiffOptions {
 
 export async function diffCheckpoints(a: Checkpoint, b: Checkpoint, providers: ProviderChoice, opts: DiffOptions = {}): Promise<CheckpointDiff> {
   const dense = (c: Checkpoint) => c.tensors.filter((t) => t.layout === 'strided');
-  const pa = pickStateDict(dense(a), a.content, opts.a?.key);
-  const pb = pickStateDict(dense(b), b.content, opts.b?.key);
+  // a file of tensors only: its sections are its extra members (the tensor references are never sections),
+  // so its content of a reference per tensor is not made
+  const sections = (c: Checkpoint) => tensorRefsContent(c) ?? c.content;
+  const pa = pickStateDict(dense(a), sections(a), opts.a?.key);
+  const pb = pickStateDict(dense(b), sections(b), opts.b?.key);
   const strip = opts.a?.strip || opts.b?.strip ? { a: opts.a?.strip ?? [], b: opts.b?.strip ?? [] } : {};
   const m = matchEntries(pa.entries, pb.entries, strip);
   const side = (p: typeof pa, removed: string): SideChoice => ({

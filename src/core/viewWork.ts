@@ -4,6 +4,7 @@
  * of the reading is bounded by the bytes the file actually stores, not by what the views claim.
  *
  *   viewIdentity(tensor)     the same string for the same elements of the same bytes
+ *   viewWithinSource(tensor) the same, between views of one byte source
  *   new ViewWork(tensors)    runs work per view (or pair of views) once, within the bound
  */
 import type { ByteSource, TensorInfo } from './model';
@@ -20,16 +21,28 @@ function sourceId(source: ByteSource | null | undefined): number {
   return id;
 }
 
-/** Storages with one byte source are the same bytes, whatever their keys (npz members listed twice over one entry). */
+/**
+ * Storages with one byte source are the same bytes, whatever their keys (npz members listed twice over one
+ * entry): the source object itself, no text and no number for it (a million storages would cost both).
+ */
+function storageOf(t: TensorInfo): object | string | undefined {
+  if (!t.storage) return undefined;
+  return t.storage.source ?? `key ${t.storage.key}`;
+}
+
 function storageIdentity(t: TensorInfo): string | undefined {
   if (!t.storage) return undefined;
   return t.storage.source ? `#${sourceId(t.storage.source)}` : `key ${t.storage.key}`;
 }
 
+/** The same string for two views of one byte source exactly when they are the same elements. */
+export function viewWithinSource(t: TensorInfo): string {
+  return `${t.dtype}|${t.storage?.byteOrder}|${t.layout}|${t.storageOffset}|${t.shape.join(',')}|${t.stride.join(',')}|${t.quant ? JSON.stringify(t.quant) : ''}`;
+}
+
 /** The same string for two tensors exactly when they are the same elements of the same stored bytes. */
 export function viewIdentity(t: TensorInfo): string {
-  const s = t.storage;
-  return `${storageIdentity(t)}|${t.dtype}|${s?.byteOrder}|${t.layout}|${t.storageOffset}|${t.shape.join(',')}|${t.stride.join(',')}|${t.quant ? JSON.stringify(t.quant) : ''}`;
+  return `${storageIdentity(t)}|${viewWithinSource(t)}`;
 }
 
 /** Bytes a view reads: its elements without broadcast (stride-0) dimensions, which repeat the same bytes. */
@@ -67,24 +80,23 @@ export function isSkipped(v: unknown): v is Skipped {
 export class ViewWork {
   readonly limit: number;
   private used = 0;
-  private readonly shared = new Set<string>();
+  private readonly shared = new Set<object | string>();
   private readonly results = new Map<string, Promise<unknown>>();
 
   constructor(tensors: Iterable<TensorInfo>, options: BoundOptions = {}) {
-    const bytes = new Map<string, number>();
-    for (const t of tensors) {
-      const id = storageIdentity(t);
-      if (id === undefined || !t.storage) continue;
-      if (bytes.has(id)) this.shared.add(id);
-      else bytes.set(id, t.storage.bytes);
-    }
+    const seen = new Set<object | string>();
     let total = 0;
-    for (const b of bytes.values()) total += b;
+    for (const t of tensors) {
+      const id = storageOf(t);
+      if (id === undefined || !t.storage) continue;
+      if (seen.has(id)) this.shared.add(id);
+      else { seen.add(id); total += t.storage.bytes; }
+    }
     this.limit = (options.factor ?? 16) * total + (options.floor ?? 2 ** 28);
   }
 
   run<T>(views: readonly TensorInfo[], work: () => Promise<T>): Promise<T | Skipped> {
-    const key = views.some((v) => this.shared.has(storageIdentity(v) ?? '')) ? views.map(viewIdentity).join('\u0000') : undefined;
+    const key = views.some((v) => { const id = storageOf(v); return id !== undefined && this.shared.has(id); }) ? views.map(viewIdentity).join('\u0000') : undefined;
     const known = key === undefined ? undefined : this.results.get(key);
     if (known) return known as Promise<T | Skipped>;
     let bytes = 0;

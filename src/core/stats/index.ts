@@ -11,7 +11,7 @@
  * float64; bool as 0/1; quantized tensors dequantized with their scale / zero point; complex and other
  * dtypes without a real value give null statistics (count only).
  */
-import type { TensorInfo, TensorStats } from '../model';
+import type { ByteSource, TensorInfo, TensorStats } from '../model';
 import { UnreadableError } from '../model';
 import { dtypeInfo } from '../dtype';
 import { hasNumericValues } from '../decode';
@@ -19,7 +19,7 @@ import { rawBlocks, sourceOf, tensorNumel } from '../elements';
 import { accumulate, finishAccum, newAccum, type Accum } from './kernel';
 import { numericBlock, type StatsJob } from './block';
 import { StatsPool, WorkerFailure } from './pool';
-import { ViewWork, isSkipped, viewIdentity } from '../viewWork';
+import { ViewWork, isSkipped, viewWithinSource } from '../viewWork';
 
 export { StatsPool } from './pool';
 
@@ -78,13 +78,16 @@ const MAX_OVERLAP = 64;
  * storage) waits for the first instead of reading again. Only while running: results are the caller's to
  * keep (ViewWork in ../viewWork.ts keeps those of shared storages), so a million tensors hold nothing here.
  */
-const running = new Map<string, Promise<TensorStats>>();
+const running = new Map<ByteSource, Map<string, Promise<TensorStats>>>();
 
 export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Promise<TensorStats> {
+  const source = tensor.storage?.source;
   // an explicit choice of workers or inline is a request to compute (tests compare the two)
-  if (!tensor.storage?.source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
-  const key = viewIdentity(tensor);
-  const other = running.get(key);
+  if (!source || tensor.layout !== 'strided' || options.workers !== undefined) return computeStatsOnce(tensor, options);
+  // keyed by the source object first: no identity text or number is made for a tensor computed alone
+  let views = running.get(source);
+  const key = viewWithinSource(tensor);
+  const other = views?.get(key);
   if (other) {
     // when that run was cancelled by its own caller, this one computes for itself
     return other.then(
@@ -97,8 +100,13 @@ export function computeStats(tensor: TensorInfo, options: StatsOptions = {}): Pr
     );
   }
   const p = computeStatsOnce(tensor, options);
-  running.set(key, p);
-  const done = (): void => { running.delete(key); };
+  if (!views) { views = new Map(); running.set(source, views); }
+  const mine = views;
+  mine.set(key, p);
+  const done = (): void => {
+    mine.delete(key);
+    if (mine.size === 0 && running.get(source) === mine) running.delete(source);
+  };
   p.then(done, done);
   return p;
 }
