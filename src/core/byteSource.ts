@@ -174,7 +174,7 @@ export function fileRegion(file: RandomAccessFile, offset: number, length: numbe
 
 class FileRegion implements ByteSource {
   constructor(
-    private readonly file: RandomAccessFile,
+    protected readonly file: RandomAccessFile,
     private readonly offset: number,
     readonly size: number,
     private readonly label: string | (() => string) | undefined,
@@ -200,34 +200,22 @@ class FileRegion implements ByteSource {
  * (`source` is itself): a file of a million tensors, each its own storage, makes one object per tensor
  * for both. Described as `name in path`.
  */
-export class FileRegionStorage implements StorageInfo, ByteSource {
+export class FileRegionStorage extends FileRegion implements StorageInfo {
   readonly source: ByteSource;
   readonly device = 'cpu';
   readonly byteOrder = 'little' as const;
   constructor(
     readonly key: string,
     readonly dtype: DTypeName,
-    private readonly file: RandomAccessFile,
-    private readonly offset: number,
+    file: RandomAccessFile,
+    offset: number,
     readonly bytes: number,
     private readonly name: string,
   ) {
+    super(file, offset, bytes, undefined);
     this.source = this;
   }
-  get size(): number {
-    return this.bytes;
-  }
-  get readsFresh(): boolean {
-    return this.file.readsFresh === true;
-  }
-  read(off: number, len: number): Promise<Uint8Array> {
-    const [s, e] = clampRange(this.bytes, off, len);
-    return this.file.read(this.offset + s, e - s);
-  }
-  chunks(off: number, len: number, chunkSize: number): AsyncIterable<Uint8Array> {
-    return chunked(this, off, len, chunkSize);
-  }
-  describe(): string {
+  override describe(): string {
     return `${this.name} in ${this.file.path}`;
   }
 }
