@@ -146,6 +146,9 @@ function childValues(v: PyValue & object): PyValue[] {
  */
 const MAX_SCAN_DEPTH = 10_000;
 
+/** containers with fewer plain children than this are scanned again rather than remembered */
+const SMALL_LEAF = 16;
+
 /** Cheap pre-check: does any tensor hide below? (memoized per container, cycle-safe, MAX_SCAN_DEPTH deep) */
 function makeHasTensor(maxDepth: number): (v: PyValue) => boolean {
   const memo = new Map<object, boolean>();
@@ -166,7 +169,9 @@ function makeHasTensor(maxDepth: number): (v: PyValue) => boolean {
       const top = stack[stack.length - 1];
       if (memo.get(top.v) === true) { stack.pop(); open.delete(top.v); continue; }
       if (top.i >= top.kids.length) {
-        if (!memo.has(top.v)) memo.set(top.v, false);
+        // a container of a few plain values is not remembered: it costs as little to scan again, and a flat
+        // list of millions of small containers would otherwise make a map of millions of entries
+        if (!memo.has(top.v) && (top.kids.length >= SMALL_LEAF || top.kids.some(isContainer))) memo.set(top.v, false);
         stack.pop();
         open.delete(top.v);
         continue;

@@ -150,6 +150,18 @@ export function buildHostileCorpus(dir: string, canary: string, full = true): Ho
     memo.fill(0x94, 3, 3 + n);
     memo[3 + n] = 0x2e;
     inspectAll('45M MEMOIZE', file('memoize.pkl', memo), 'any');
+    // containers instead of Nones: one byte each, batched as a pickler would (MARK, 1,000 × EMPTY_LIST, APPENDS)
+    const batches = 9_000;
+    const lists = new Uint8Array(3 + batches * 1002 + 1);
+    lists.set([0x80, 0x02, 0x5d]);
+    for (let b = 0; b < batches; b++) {
+      const at = 3 + b * 1002;
+      lists[at] = 0x28;
+      lists.fill(0x5d, at + 1, at + 1001);
+      lists[at + 1001] = 0x65;
+    }
+    lists[lists.length - 1] = 0x2e;
+    inspectAll('9M empty lists in a list', file('empty_lists.pkl', lists), 'any');
   }
   {
     const depth = 2_000_000;

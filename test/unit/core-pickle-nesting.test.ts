@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { unpickle, PyDict, TorchStorage, TorchTensor, depthOf, nestOf, type PyValue } from '../../src/core/pickle/index';
-import { DEFAULT_LIMITS } from '../../src/core/pickle/machine';
+import { DEFAULT_LIMITS, objectLimit } from '../../src/core/pickle/machine';
 import { MAX_NAME_DEPTH, nameTensors } from '../../src/core/naming';
 import { openCheckpoint } from '../../src/core/open';
 import { UnreadableError } from '../../src/core/model';
@@ -199,4 +199,17 @@ test('a list has a depth only when the memo shares it (a flat list of small list
   const l0 = unpickle(w.get(0).stop().done()).value as PyValue[][][];
   assert.equal(depthOf(l0[0]), 1);
   assert.equal(depthOf(l0[0][0]), 0, 'L2 is never fetched again: it takes no depth');
+});
+
+test('containers and objects made are bounded (maxObjects): a clear error, not gigabytes', () => {
+  const lists = (n: number) => Uint8Array.from([0x80, 0x02, 0x5d, 0x28, ...new Array<number>(n).fill(0x5d), 0x65, 0x2e]);
+  assert.equal((unpickle(lists(999), { limits: { maxObjects: 1000 } }).value as unknown[]).length, 999);
+  assert.throws(() => unpickle(lists(1000), { limits: { maxObjects: 1000 } }), /pickle makes more than 1,000 containers and objects/);
+  // by default, one per 4 bytes of pickle (at least 1 M): a file of one-byte containers stops early
+  assert.equal(objectLimit(100), 1_000_000);
+  assert.equal(objectLimit(20_000_000), 5_000_000);
+  assert.equal(objectLimit(1e9), DEFAULT_LIMITS.maxObjects);
+  // batched as a pickler writes it (MARK, 1,000 × EMPTY_LIST, APPENDS), so the stack stays shallow
+  const batched = Uint8Array.from([0x80, 0x02, 0x5d, ...Array.from({ length: 1_200 }, () => [0x28, ...new Array<number>(1000).fill(0x5d), 0x65]).flat(), 0x2e]);
+  assert.throws(() => unpickle(batched), /pickle makes more than 1,000,000 containers/);
 });

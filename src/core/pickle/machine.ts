@@ -9,7 +9,7 @@
  *     options.reconstructors   Record<'module.name', Reconstructor>; see ./builtins for the defaults
  *     options.persistentLoad   (pid) => value, for PERSID/BINPERSID (torch storages); default: a placeholder
  *     options.py2Strings       'str' (utf-8, latin-1 when not valid utf-8; default) or 'bytes'
- *     options.limits           maxOps, maxMemo, maxStringBytes, maxStack, maxLongBytes, maxNesting
+ *     options.limits           maxOps, maxMemo, maxStringBytes, maxStack, maxLongBytes, maxNesting, maxObjects
  *   PickleResult = { value, end (offset just after STOP), globals: GlobalUse[] (with weights_only flag) }
  * Any malformed, truncated or hostile input ends in an UnreadableError (one line), never a hang,
  * a stack overflow or unbounded memory: work is bounded by the input length and the limits.
@@ -43,6 +43,8 @@ export interface PickleLimits {
   maxLongBytes: number;
   /** container levels in the tree (see nestOf in ./values) */
   maxNesting: number;
+  /** containers and objects made (tuples, lists, dicts, sets, REDUCE / NEWOBJ / INST / OBJ results) */
+  maxObjects: number;
 }
 
 export interface UnpickleOptions {
@@ -75,7 +77,25 @@ export interface PickleResult {
  * Nesting: the pickler recurses once per level and stops at Python's recursion limit (1,000 by default),
  * so a tree nested 100,000 deep was written by hand or with a raised limit; it costs ~200 bytes a level.
  */
+/**
+ * Containers and objects a pickle of `bytes` bytes may make by default. A torch.save makes ~7 per tensor
+ * (the tensor, its argument, size, stride and persistent-id tuples, its hooks' OrderedDict), one per 9–14
+ * bytes of pickle (every torch 2.11 checkpoint of the shared corpus), so a million tensors make ~7 M. Each
+ * costs 40–100 bytes here, and one byte of pickle can make one (`]`): one per 4 bytes (at least 1 M, at
+ * most 8 M) keeps a file of empty lists to tens of bytes of memory per byte, and under 1 GiB whatever its size.
+ */
+export function objectLimit(bytes: number): number {
+  return Math.min(DEFAULT_LIMITS.maxObjects, Math.max(1_000_000, Math.floor(bytes / 4)));
+}
+
+/** opcodes that make a container or an object, counted against maxObjects */
+const MAKES = new Uint8Array(256);
+// EMPTY_TUPLE TUPLE1 TUPLE2 TUPLE3 TUPLE EMPTY_LIST LIST EMPTY_DICT DICT EMPTY_SET FROZENSET REDUCE NEWOBJ NEWOBJ_EX INST OBJ
+for (const op of [0x29, 0x85, 0x86, 0x87, 0x74, 0x5d, 0x6c, 0x7d, 0x64, 0x8f, 0x91, 0x52, 0x81, 0x92, 0x69, 0x6f]) MAKES[op] = 1;
+
 export const DEFAULT_LIMITS: Readonly<PickleLimits> = {
+  // at most; the default for a pickle is also bounded by its size (objectLimit)
+  maxObjects: 8_000_000,
   maxOps: 200_000_000,
   maxMemo: 50_000_000,
   maxStringBytes: 2 ** 31 - 1,
@@ -345,7 +365,7 @@ class Machine {
   private readonly ctx: CallContext;
 
   constructor(private readonly data: Uint8Array, options: UnpickleOptions) {
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = { ...DEFAULT_LIMITS, maxObjects: objectLimit(data.length - (options.start ?? 0)), ...options.limits };
     this.reconstructors = options.reconstructors ?? {};
     this.persistentLoad = options.persistentLoad;
     this.py2Bytes = options.py2Strings === 'bytes';
@@ -834,12 +854,18 @@ class Machine {
     let pos = this.pos;
     let sp = 0;
     let fence = 0; // the newest MARK's stack position (0 without one)
+    const maxObjects = this.limits.maxObjects;
     let ops = 0;
+    let made = 0;
     for (;;) {
       if (++ops > maxOps) { this.pos = pos; this.fail('pickle exceeds the operation limit'); }
       if (pos >= end) { this.pos = pos; this.fail('pickle is truncated (no STOP)'); }
       if (sp >= maxStack) { this.pos = pos; this.stackTooDeep(); }
       const op = data[pos++];
+      if (MAKES[op] === 1 && ++made > maxObjects) {
+        this.pos = pos - 1;
+        this.fail(`pickle makes more than ${maxObjects.toLocaleString('en-US')} containers and objects (a checkpoint of a million tensors makes ~7 M)`);
+      }
       switch (op) {
         case 0x28: // MARK
           if (this.mp >= maxStack) { this.pos = pos; this.stackTooDeep(); }
