@@ -83,7 +83,15 @@ test('inspector: open, read, filter, statistics, heatmap, storage links, hover, 
     assert.ok(cmds.length > 0, 'Tensorscope commands in the palette');
     const t0 = Date.now();
     await openFileByClick(page, 'resnet_tiny.pt');
-    let frame = await inspectorWith(page, 'layer1.0.conv1.weight', 90_000);
+    let frame = await inspectorWith(page, 'layer1.0.conv1.weight', 60_000).catch(() => undefined);
+    if (!frame) {
+      // a freshly started workbench can answer the very first click with its text editor before it knows the
+      // custom editor (seen under CI load, in both tests of this file at once): the click is tried once more
+      console.log('[inspector] the first click opened no inspector; closing it and clicking resnet_tiny.pt again');
+      await runCommand(page, 'View: Close All Editors');
+      await openFileByClick(page, 'resnet_tiny.pt');
+      frame = await inspectorWith(page, 'layer1.0.conv1.weight', 90_000);
+    }
     const openMs = Date.now() - t0;
     console.log(`[inspector] click → table row shown: ${openMs} ms (includes extension activation on first use)`);
     assert.equal(await cellText(frame, 'conv1.weight', 'shape'), '(8, 3, 3, 3)');
