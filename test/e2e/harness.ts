@@ -570,7 +570,13 @@ export async function setBreakpoint(page: Page, lineText: string, opts: { timeou
   await line.waitFor({ timeout: Math.max(1, deadline - Date.now()) });
   // force: while the editor is still tokenizing (slow on a busy machine) it redraws its lines again and again, so a
   // line never counts as "stable"; where it stands does not move, and a click there puts the cursor on it
-  await line.click({ force: true, timeout: Math.max(1, deadline - Date.now()) });
+  // and a redraw can catch the click between two layouts (no box: "not visible"): clicked again until it lands
+  for (;;) {
+    const clicked = await line.click({ force: true, timeout: 5000 }).then(() => true, () => false);
+    if (clicked) break;
+    if (Date.now() > deadline) throw new Error(`could not click the line "${lineText}"`);
+    await page.waitForTimeout(500);
+  }
   const before = await editor.locator('.codicon-debug-breakpoint').count();
   for (;;) {
     await page.keyboard.press('F9');
